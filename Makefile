@@ -14,7 +14,7 @@ KERNEL_BENCH := $(BUILD)/bzImage-bench
 T ?=
 
 .PHONY: help all deps kernel kernel-bench kernel-tree kernel-reset kernel-export \
-	checkpatch userspace test demo bench clean distclean
+	checkpatch userspace perftest test demo bench clean distclean
 
 help:
 	@echo "make deps           install the Debian packages the project needs"
@@ -25,6 +25,7 @@ help:
 	@echo "make kernel-reset   drop local work in the tree and re-apply the series"
 	@echo "make checkpatch     checkpatch.pl --strict over every patch"
 	@echo "make userspace      build the user-space programs and tests"
+	@echo "make perftest       fetch perftest 25.01 from Debian, patch and build it"
 	@echo "make test           build everything, boot the test kernel, run every test (T=suite)"
 	@echo "make demo           boot, add rxe, run perftest over rxe"
 	@echo "make bench          benchmarks (bench kernel)"
@@ -53,8 +54,11 @@ kernel-bench: kernel-tree
 checkpatch: kernel-tree
 	@scripts/checkpatch.sh $(BUILD)
 
-userspace: deps
+userspace: kernel-tree perftest
 	@$(MAKE) -s -C tests/progs BUILD=$(BUILD)
+
+perftest: deps
+	@scripts/perftest.sh $(BUILD)
 
 test: kernel userspace
 	@tests/run.sh $(KERNEL_TEST) $(OUT)/test $(T)
@@ -67,7 +71,7 @@ bench:
 
 clean:
 	rm -rf $(BUILD)/kbuild-* $(BUILD)/bzImage-* $(BUILD)/config-* $(BUILD)/results \
-		$(BUILD)/progs
+		$(BUILD)/progs $(BUILD)/perftest
 	$(MAKE) -s -C tests/progs clean BUILD=$(BUILD)
 
 distclean:

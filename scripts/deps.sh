@@ -5,7 +5,7 @@ set -euo pipefail
 pkgs=(
 	# the kernel
 	linux-source-6.12 build-essential bc bison flex libelf-dev libssl-dev
-	cpio xz-utils kmod ccache git perl python3
+	cpio xz-utils kmod ccache git perl python3 python3-ply python3-git
 	# the guest
 	qemu-system-x86 procps iproute2 util-linux coreutils
 	# RDMA user space (rdma-core 44) and benchmarks

@@ -10,7 +10,7 @@
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
-build=${1:?usage: kernel-build.sh BUILD_DIR FLAVOUR}
+build=$(cd "${1:?usage: kernel-build.sh BUILD_DIR FLAVOUR}" && pwd)
 flavour=${2:?usage: kernel-build.sh BUILD_DIR FLAVOUR}
 tree=$build/linux
 out=$build/kbuild-$flavour

@@ -4,7 +4,7 @@
 # git see new files, tagged "base"), then the series in kernel/mm/ and
 # kernel/rdma/ applied on top as commits.
 #
-# usage: kernel-tree.sh BUILD_DIR [--reset]
+# usage: kernel-tree.sh BUILD_DIR [--reset | --stamp-only]
 #
 # The tree is re-created from the series only when it is safe: when the tree
 # still sits at the commit this script last produced and has no uncommitted
@@ -49,6 +49,11 @@ want=$( { echo "$installed"; for f in $patches; do sha1sum "$f"; done; } |
 	sha1sum | cut -d' ' -f1)
 
 git_t() { git -C "$tree" -c user.name="linux-source" -c user.email="linux-source@localhost" "$@"; }
+
+if [ "$reset" = "--stamp-only" ]; then
+	echo "$want $(git_t rev-parse HEAD)" > "$stamp"
+	exit 0
+fi
 
 if [ -d "$tree/.git" ] && [ -f "$stamp" ]; then
 	read -r have_want have_head < "$stamp" || true

@@ -43,3 +43,19 @@ pair() {
 	echo "--- client ($crc):"; cat "$pfx.client"
 	[ $src = 0 ] && [ $crc = 0 ]
 }
+
+# Largest VmPin (kB) among processes named NAME, sampled every 0.2 s until
+# the file DONE exists.  One grep per sample: forks are slow under TCG.
+max_vmpin() {
+	m=0
+	while [ ! -e "$2" ]; do
+		v=$(grep -s -E '^(Name|VmPin):' /proc/[0-9]*/status |
+		    awk -F '[:[:space:]]+' -v n="$1" -v m="$m" '
+			$2 == "Name" { name[$1] = $3 }
+			$2 == "VmPin" && name[$1] == n && $3 + 0 > m + 0 { m = $3 + 0 }
+			END { print m }')
+		m=$v
+		sleep 0.2
+	done
+	echo $m
+}

@@ -4,7 +4,7 @@
 # results to $OUT/results.txt, one line each:
 #     PASS|FAIL SUITE/NAME[.SUB] [reason]
 # A case reports one result by its exit status, or several by printing
-# "RESULT PASS|FAIL SUB" lines (a non-zero exit without any failed sub-result
+# "RESULT PASS|FAIL|SKIP SUB" lines (a non-zero exit without any failed sub-result
 # still fails the case).
 #
 # usage: run-suites.sh [SUITE | SUITE/NAME]...    (default: every suite)
