@@ -1,6 +1,7 @@
 #!/bin/sh
 # perftest with --odp over rxe0: Debian's perftest for write, read and send,
-# perftest 25.01 (built from Debian's source) for atomics.  Each run
+# perftest 25.01 (built from Debian's source) for atomics and, with
+# --odp_implicit, for all four.  Each run
 # completes its iterations, the ODP fault counter moves, and neither process
 # pins memory (VmPin 0) during the transfer, where the same pinned run does.
 . "$TOP/tests/lib.sh"
@@ -30,7 +31,7 @@ run() {	# name binary size iters odp-flag...
 	set -- $row
 	[ "${2:-}" = "$iters" ] || ok=0
 	case "$flags" in
-	*" --odp "*)
+	*" --odp "* | *" --odp_implicit "*)
 		[ "$pin" = 0 ] || { note "$name pinned memory"; ok=0; }
 		[ $((f1 - f0)) -gt 0 ] || { note "$name: no ODP faults counted"; ok=0; } ;;
 	*)
@@ -46,6 +47,12 @@ run ib_read_bw-odp ib_read_bw 65536 300 --odp
 run ib_send_bw-odp ib_send_bw 65536 300 --odp
 run ib_atomic_bw-odp "$pt/ib_atomic_bw" 8 3000 --odp
 run ib_atomic_bw-fetch_add-odp "$pt/ib_atomic_bw" 8 3000 --odp -A FETCH_AND_ADD
+# perftest 25.01 with --odp_implicit (perftest-patches): the whole address
+# space registered once.
+run ib_write_bw-implicit "$pt/ib_write_bw" 65536 300 --odp_implicit
+run ib_read_bw-implicit "$pt/ib_read_bw" 65536 300 --odp_implicit
+run ib_send_bw-implicit "$pt/ib_send_bw" 65536 300 --odp_implicit
+run ib_atomic_bw-implicit "$pt/ib_atomic_bw" 8 3000 --odp_implicit
 # The control: pinned memory shows in VmPin.
 run ib_write_bw-pinned ib_write_bw 65536 300
 exit $bad
