@@ -10,6 +10,11 @@ out=${2:?usage: run.sh BZIMAGE OUTDIR [SUITE]...}
 shift 2
 build=${BUILD:-$top/build}
 
+# Host-side tests of the harness itself.
+mkdir -p "$out/host"
+touch "$out/host/host-only"
+"$top/tests/host/klog-check.sh" > "$out/host/results.txt"
+
 "$top/tests/vm/run-guest.sh" -k "$kernel" -o "$out/main" -t "${GUEST_TIMEOUT:-2400}" -- \
 	"BUILD=$build sh $top/tests/run-suites.sh $*"
 # The summary decides: it counts the boot, the kernel log and every case.
@@ -20,4 +25,4 @@ for f in "$out"/main/logs/*.log; do
 		tail -25 "$f"
 	fi
 done
-"$top/tests/summary.sh" "main=$out/main"
+"$top/tests/summary.sh" "host=$out/host" "main=$out/main"
