@@ -19,6 +19,15 @@ for arg in "$@"; do
 	fi
 	if [ -f "$dir/exit-status" ]; then
 		echo "PASS vm/boot[$label]"
+		# The test runner itself must have worked, and run something.
+		rc=$(cat "$dir/exit-status")
+		if [ "$rc" != 0 ]; then
+			echo "FAIL vm/runner[$label] exit $rc: $(tail -3 "$dir/output.txt" 2>/dev/null | tr '\n' ' ')"
+		elif [ ! -s "$dir/results.txt" ]; then
+			echo "FAIL vm/runner[$label] no test ran"
+		else
+			echo "PASS vm/runner[$label]"
+		fi
 	else
 		echo "FAIL vm/boot[$label] $(cat "$dir/verdict" 2>/dev/null || echo 'no verdict')"
 	fi

@@ -33,6 +33,12 @@ export OUT
 . $OUT/guest.env
 export TOP RXE
 
+# The repository at its host path, also when that is under one of the
+# tmpfs mounts above (a checkout in /tmp, say).
+mkdir -p "$TOP" 2>/dev/null
+mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144,cache=loose,ro top "$TOP" ||
+	say "cannot mount the repository at $TOP"
+
 hostname guest 2>/dev/null
 ip link set lo up
 ip link set eth0 up

@@ -6,7 +6,9 @@
 #                     [-a EXTRA_CMDLINE] [--no-rxe] -- COMMAND...
 #
 # The guest mounts the host's / read-only over virtio-9p, gets tmpfs on /tmp,
-# /run, /var/tmp, /root and /dev/shm, and OUTDIR (writable) on /mnt/out.  Its
+# /run, /var/tmp, /root and /dev/shm, this repository (read-only) at its host
+# path again, so that a checkout under /tmp stays visible, and OUTDIR
+# (writable) on /mnt/out.  Its
 # init (init.sh beside this script) brings up eth0, adds rxe0 on it, runs
 # COMMAND with its output in OUTDIR/output.txt, saves dmesg in
 # OUTDIR/dmesg.txt and powers off.
@@ -63,6 +65,8 @@ timeout -k 15 "$tmo" qemu-system-x86_64 \
 	-kernel "$kernel" -append "$cmdline" \
 	-fsdev local,id=root,path=/,security_model=none,readonly=on,multidevs=remap \
 	-device virtio-9p-pci,fsdev=root,mount_tag=hostroot \
+	-fsdev local,id=top,path="$top",security_model=none,readonly=on,multidevs=remap \
+	-device virtio-9p-pci,fsdev=top,mount_tag=top \
 	-fsdev local,id=out,path="$out",security_model=none \
 	-device virtio-9p-pci,fsdev=out,mount_tag=out \
 	-netdev user,id=n0,restrict=on -device virtio-net-pci,netdev=n0,romfile= \
