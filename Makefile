@@ -68,9 +68,9 @@ test: kernel userspace
 # storm runs 600 s, the memory-pressure guest (512 MiB, swap) moves data
 # through 2 GiB for 300 s.
 stress: kernel userspace
-	@GUEST_TIMEOUT=3000 LOWMEM_TIMEOUT=2400 GUEST_APPEND=kmemleak=on \
+	@GUEST_TIMEOUT=3000 LOWMEM_TIMEOUT=4200 GUEST_APPEND=kmemleak=on \
 	GUEST_ENV="STRESS_SECS=600 CASE_TIMEOUT=1200" \
-	LOWMEM_ENV="STRESS_SECS=300 PRESSURE_MIB=2048 CASE_TIMEOUT=2000" \
+	LOWMEM_ENV="STRESS_SECS=300 PRESSURE_MIB=2048 CASE_TIMEOUT=3900" \
 	tests/run.sh $(KERNEL_TEST) $(OUT)/stress stress pressure
 
 demo: kernel userspace

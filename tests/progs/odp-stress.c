@@ -169,10 +169,26 @@ static int check_payload(struct lane *l, const unsigned char *got,
 	return exact ? 0 : 1;
 }
 
+static void sleep_ms(unsigned int ms);
+
+/*
+ * New QPs for a lane.  A setup that fails is said (with its error) and
+ * tried again a few times: the tests are of the data path, but what fails
+ * here is shown, not hidden.
+ */
 static int lane_connect(struct lane *l)
 {
-	pair_close(&l->p);
-	return pair_open_on(&l->p, S.ctx, S.pd, 4);
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		pair_close(&l->p);
+		if (!pair_open_on(&l->p, S.ctx, S.pd, 4))
+			return 0;
+		printf("# lane %d: QP setup failed (%s), attempt %d\n", l->id,
+		       strerror(errno), i + 1);
+		sleep_ms(20);
+	}
+	return -1;
 }
 
 /* One transfer; the completion status of the requester (or -1/-2). */
@@ -328,10 +344,11 @@ static void *lane_run(void *arg)
 
 		if (st != IBV_WC_SUCCESS) {
 			if (!disturbed) {
-				FAIL("lane %d (%s %s) seq %llu: status %s outside any unmap/protect window",
+				FAIL("lane %d (%s %s) seq %llu: status %s (%s) outside any unmap/protect window",
 				     l->id, op_name[l->op],
 				     mr_kind_name[l->kind],
-				     (unsigned long long)l->seq, wc_name(st));
+				     (unsigned long long)l->seq, wc_name(st),
+				     st == -2 ? strerror(errno) : "-");
 				break;
 			}
 			/* Refused in a window: new QPs, and try again. */
@@ -731,6 +748,8 @@ static int run_pressure(int secs, size_t mib)
 
 		for (i = 0; i < PAGE / 8; i++)
 			w[i] = pword(pg, 0, i);
+		if (pg && !(pg % (64 << 20 >> 12)))
+			printf("# filled %zu MiB, %.0f s\n", pg >> 8, now() - t0);
 	}
 	tfill = now() - t0;
 	printf("# pressure: %zu MiB filled in %.1f s\n", mib, tfill);

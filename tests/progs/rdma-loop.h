@@ -172,9 +172,15 @@ static inline int pair_open_on(struct pair *p, struct ibv_context *ctx,
 		if (!p->qp[i])
 			return -1;
 	}
-	if (loop_connect(p->qp[0], p->qp[1]->qp_num, &gid) ||
-	    loop_connect(p->qp[1], p->qp[0]->qp_num, &gid))
+	/* ibv_modify_qp() returns its error rather than setting errno. */
+	errno = loop_connect(p->qp[0], p->qp[1]->qp_num, &gid);
+	if (!errno)
+		errno = loop_connect(p->qp[1], p->qp[0]->qp_num, &gid);
+	if (errno) {
+		if (errno < 0)
+			errno = -errno;
 		return -1;
+	}
 	return 0;
 }
 

@@ -10,7 +10,7 @@ bin=$BUILD/progs/odp-stress
 [ -x "$bin" ] || fail "$bin not built (make userspace)"
 [ -b /dev/vda ] || fail "no disk for swap at /dev/vda (run-guest.sh -s)"
 mem=$(awk '/^MemTotal/ { print int($2 / 1024) }' /proc/meminfo)
-mib=${PRESSURE_MIB:-768}
+mib=${PRESSURE_MIB:-448}
 secs=${STRESS_SECS:-25}
 note "MemTotal ${mem} MiB, arena ${mib} MiB, ${secs} s of traffic"
 [ "$mib" -gt "$mem" ] || fail "the arena (${mib} MiB) fits in RAM (${mem} MiB)"
