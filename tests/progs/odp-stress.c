@@ -544,7 +544,17 @@ static int run_storm(int secs, int nlanes, unsigned int dmask)
 	}
 	/* Lane areas: a then b, adjacent, page aligned, a guard page apart. */
 	S.arena_len = nlanes * (2 * LANE_BYTES + PAGE);
-	S.arena = map_anon(S.arena_len, PROT_READ | PROT_WRITE);
+	/*
+	 * Far below where mmap() places things: while a munmap window is
+	 * open, a mapping made by another thread (a QP's queue, malloc)
+	 * must not land in the hole and be clobbered by the MAP_FIXED that
+	 * closes it.
+	 */
+	S.arena = mmap((void *)(8UL << 30), S.arena_len,
+		       PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+	if (S.arena == MAP_FAILED)
+		S.arena = NULL;
 	if (!S.arena) {
 		FAIL("mmap arena");
 		return 1;
