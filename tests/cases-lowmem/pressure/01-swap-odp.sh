@@ -15,20 +15,25 @@ secs=${STRESS_SECS:-25}
 note "MemTotal ${mem} MiB, arena ${mib} MiB, ${secs} s of traffic"
 [ "$mib" -gt "$mem" ] || fail "the arena (${mib} MiB) fits in RAM (${mem} MiB)"
 mkswap /dev/vda > /dev/null && swapon /dev/vda || fail "swapon /dev/vda"
-vm() { awk -v k="$1" '$1 == k { print $2 }' /proc/vmstat; }
-in0=$(vm pswpin) out0=$(vm pswpout) f0=$(counter odp_faults) i0=$(counter odp_invalidations)
+# The kernel has no VM event counters (pswpin/pswpout): sample the swap in
+# use, in MiB, every 2 s, and keep the largest.
+swapused() { awk '/^SwapTotal/ { t = $2 } /^SwapFree/ { f = $2 } END { print int((t - f) / 1024) }' /proc/meminfo; }
+( m=0; while [ ! -e /tmp/pressure.done ]; do u=$(swapused); [ "$u" -gt "$m" ] && m=$u && echo $m > /tmp/pressure.max; sleep 2; done ) &
+f0=$(counter odp_faults) i0=$(counter odp_invalidations)
 "$bin" -P "$mib" -t "$secs"
 rc=$?
-in1=$(vm pswpin) out1=$(vm pswpout) f1=$(counter odp_faults) i1=$(counter odp_invalidations)
+f1=$(counter odp_faults) i1=$(counter odp_invalidations)
+touch /tmp/pressure.done
+wait
+max=$(cat /tmp/pressure.max 2>/dev/null || echo 0)
 swapoff /dev/vda
-printf '\n%-22s %12s\n' "during the run" "count"
-printf '%-22s %12d\n' "pages swapped out" $((out1 - out0)) "pages swapped in" $((in1 - in0)) \
+printf '\n%-26s %12s\n' "during the run" "count"
+printf '%-26s %12d\n' "largest swap use (MiB)" "$max" \
 	"rxe odp_faults" $((f1 - f0)) "rxe odp_invalidations" $((i1 - i0))
 [ $rc = 0 ] && result PASS pressure-data-intact || result FAIL pressure-data-intact
-# The test tested something: pages went out to swap and came back, and ODP
+# The test tested something: part of the arena was in swap, and ODP
 # mappings were invalidated and faulted again.
-if [ $((out1 - out0)) -gt 0 ] && [ $((in1 - in0)) -gt 0 ] &&
-   [ $((i1 - i0)) -gt 0 ] && [ $((f1 - f0)) -gt 0 ]; then
+if [ "$max" -gt 32 ] && [ $((i1 - i0)) -gt 0 ] && [ $((f1 - f0)) -gt 0 ]; then
 	result PASS pressure-swapped-and-refaulted
 else
 	result FAIL pressure-swapped-and-refaulted
