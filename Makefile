@@ -14,7 +14,7 @@ KERNEL_BENCH := $(BUILD)/bzImage-bench
 T ?=
 
 .PHONY: help all deps kernel kernel-bench kernel-tree kernel-reset kernel-export \
-	checkpatch userspace perftest test demo bench clean distclean
+	checkpatch userspace perftest test stress demo bench clean distclean
 
 help:
 	@echo "make deps           install the Debian packages the project needs"
@@ -27,6 +27,7 @@ help:
 	@echo "make userspace      build the user-space programs and tests"
 	@echo "make perftest       fetch perftest 25.01 from Debian, patch and build it"
 	@echo "make test           build everything, boot the test kernel, run every test (T=suite)"
+	@echo "make stress         long stress run: 10-minute invalidation storm, kills, swap pressure"
 	@echo "make demo           boot, add rxe, run perftest over rxe"
 	@echo "make bench          benchmarks (bench kernel)"
 	@echo "make clean          remove $(BUILD) except the unpacked kernel tree"
@@ -62,6 +63,15 @@ perftest: deps
 
 test: kernel userspace
 	@tests/run.sh $(KERNEL_TEST) $(OUT)/test $(T)
+
+# The stress suites in their long form, with kmemleak on: the invalidation
+# storm runs 600 s, the memory-pressure guest (512 MiB, swap) moves data
+# through 2 GiB for 300 s.
+stress: kernel userspace
+	@GUEST_TIMEOUT=3000 LOWMEM_TIMEOUT=4200 GUEST_APPEND=kmemleak=on \
+	GUEST_ENV="STRESS_SECS=600 CASE_TIMEOUT=1200" \
+	LOWMEM_ENV="STRESS_SECS=300 PRESSURE_MIB=2048 CASE_TIMEOUT=3900" \
+	tests/run.sh $(KERNEL_TEST) $(OUT)/stress stress pressure
 
 demo: kernel userspace
 	@demo/run.sh $(KERNEL_TEST) $(OUT)/demo

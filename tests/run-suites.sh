@@ -9,19 +9,21 @@
 #
 # usage: run-suites.sh [SUITE | SUITE/NAME]...    (default: every suite)
 # Environment: TOP (the repository), OUT (results directory),
-#              BUILD (the build directory), CASE_TIMEOUT (seconds, default 600)
+#              BUILD (the build directory), CASE_TIMEOUT (seconds, default 600),
+#              CASES (the directory of suites, default $TOP/tests/cases)
 : "${TOP:?}" "${OUT:?}"
 BUILD=${BUILD:-$TOP/build}
+CASES=${CASES:-$TOP/tests/cases}
 export TOP OUT BUILD
 mkdir -p "$OUT/logs"
 : > "$OUT/results.txt"
 
 cases=""
-if [ $# = 0 ]; then set -- $(cd "$TOP/tests/cases" && ls -d */ | tr -d /); fi
+if [ $# = 0 ]; then set -- $(cd "$CASES" && ls -d */ | tr -d /); fi
 for sel in "$@"; do
 	case "$sel" in
-	*/*) cases="$cases $TOP/tests/cases/$sel"* ;;
-	*) cases="$cases $(ls -d "$TOP/tests/cases/$sel"/* 2>/dev/null)" ;;
+	*/*) cases="$cases $CASES/$sel"* ;;
+	*) cases="$cases $(ls -d "$CASES/$sel"/* 2>/dev/null)" ;;
 	esac
 done
 

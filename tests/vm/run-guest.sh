@@ -3,12 +3,14 @@
 # command inside the guest, and bring back its output and the kernel log.
 #
 # usage: run-guest.sh -k BZIMAGE -o OUTDIR [-m MEM] [-c CPUS] [-t TIMEOUT]
-#                     [-a EXTRA_CMDLINE] [--no-rxe] -- COMMAND...
+#                     [-a EXTRA_CMDLINE] [-s DISK_SIZE] [--no-rxe] -- COMMAND...
 #
 # The guest mounts the host's / read-only over virtio-9p, gets tmpfs on /tmp,
 # /run, /var/tmp, /root and /dev/shm, this repository (read-only) at its host
 # path again, so that a checkout under /tmp stays visible, and OUTDIR
-# (writable) on /mnt/out.  Its
+# (writable) on /mnt/out.  With -s, the guest also gets an empty virtio-blk
+# disk of that size (truncate(1) sizes: 2G) as /dev/vda, for swap, say; its
+# image lives in OUTDIR only while the guest runs.  Its
 # init (init.sh beside this script) brings up eth0, adds rxe0 on it, runs
 # COMMAND with its output in OUTDIR/output.txt, saves dmesg in
 # OUTDIR/dmesg.txt and powers off.
@@ -21,8 +23,8 @@ set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
-kernel= out= mem=2G cpus=2 tmo=900 extra= rxe=1
-usage() { sed -n '2,20s/^# \{0,1\}//p' "$0" >&2; exit 2; }
+kernel= out= mem=2G cpus=2 tmo=900 extra= rxe=1 disk=
+usage() { sed -n '2,21s/^# \{0,1\}//p' "$0" >&2; exit 2; }
 while [ $# -gt 0 ]; do
 	case "$1" in
 	-k) kernel=$2; shift 2 ;;
@@ -31,6 +33,7 @@ while [ $# -gt 0 ]; do
 	-c) cpus=$2; shift 2 ;;
 	-t) tmo=$2; shift 2 ;;
 	-a) extra="$extra $2"; shift 2 ;;
+	-s) disk=$2; shift 2 ;;
 	--no-rxe) rxe=0; shift ;;
 	--) shift; break ;;
 	*) usage ;;
@@ -51,6 +54,12 @@ out=$(cd "$out" && pwd)
 	printf 'CMD=%q\n' "$*"
 } > "$out/guest.env"
 
+drive=()
+if [ -n "$disk" ]; then
+	truncate -s "$disk" "$out/disk.img" || exit 2
+	drive=(-drive "file=$out/disk.img,format=raw,if=virtio,cache=unsafe")
+fi
+
 # Two NUMA nodes (split evenly), 2 MiB huge pages reserved at boot.
 cmdline="console=ttyS0 panic=-1 oops=panic loglevel=6 numa=fake=2 hugepages=32"
 cmdline="$cmdline root=hostroot rootfstype=9p ro"
@@ -70,9 +79,10 @@ timeout -k 15 "$tmo" qemu-system-x86_64 \
 	-fsdev local,id=out,path="$out",security_model=none \
 	-device virtio-9p-pci,fsdev=out,mount_tag=out \
 	-netdev user,id=n0,restrict=on -device virtio-net-pci,netdev=n0,romfile= \
-	-device virtio-rng-pci \
+	-device virtio-rng-pci "${drive[@]}" \
 	</dev/null > "$out/console.log" 2>&1
 qrc=$?
+rm -f "$out/disk.img"
 took=$(($(date +%s) - start))
 
 verdict() { echo "$1" > "$out/verdict"; echo "run-guest: $1 (${took}s)"; }

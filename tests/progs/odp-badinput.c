@@ -1,0 +1,1129 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Bad input to memory registration, prefetch (advise_mr) and RDMA access on
+ * rxe, over a loopback RC QP pair on rxe0: each case has one exact expected
+ * errno or completion status, and where the peer was refused, the memory it
+ * aimed at (and the memory around it) is checked byte for byte afterwards.
+ * A remote peer must never read or write what the MR's owner did not grant.
+ *
+ * Where ODP and pinned MRs must behave alike, the case runs for each kind:
+ * the pinned result is what a NIC does (rxe's pinned path follows the IBTA
+ * checks), the ODP results must equal it.
+ *
+ * Prints TAP ("ok N name" / "not ok N name") and a table of expected and
+ * observed results; exits 1 if any case failed.
+ */
+#include "rdma-loop.h"
+
+struct result {
+	char got[96];
+	char why[160];
+};
+
+#define FAILIF(cond, ...) do {						\
+	if (cond) {							\
+		snprintf(r->why, sizeof(r->why), __VA_ARGS__);		\
+		return false;						\
+	}								\
+} while (0)
+
+#define GOT(...) snprintf(r->got, sizeof(r->got), __VA_ARGS__)
+
+static const char *errname(int e)
+{
+	switch (e) {
+	case 0: return "0";
+	case EINVAL: return "EINVAL";
+	case EFAULT: return "EFAULT";
+	case EPERM: return "EPERM";
+	case EOPNOTSUPP: return "EOPNOTSUPP";
+	case ENOMEM: return "ENOMEM";
+	case EACCES: return "EACCES";
+	case EBUSY: return "EBUSY";
+	case ENOENT: return "ENOENT";
+	default: return strerror(e);
+	}
+}
+
+/* Registration that must fail with @want; the MR is released if it did not. */
+static bool reg_fails(struct result *r, struct ibv_mr *mr, int err, int want)
+{
+	GOT("%s", mr ? "0" : errname(err));
+	if (mr) {
+		ibv_dereg_mr(mr);
+		FAILIF(true, "registered, want %s", errname(want));
+	}
+	FAILIF(err != want, "errno %s, want %s", errname(err), errname(want));
+	return true;
+}
+
+static int kind_flag(enum mr_kind k)
+{
+	return k == MR_PINNED ? 0 : IBV_ACCESS_ON_DEMAND;
+}
+
+/* ---- registration ---------------------------------------------------- */
+
+static bool reg_zero_length(struct pair *p, enum mr_kind k, struct result *r)
+{
+	void *b = map_anon(PAGE, PROT_READ | PROT_WRITE);
+	struct ibv_mr *mr;
+
+	errno = 0;
+	mr = ibv_reg_mr(p->pd, b, 0, ACCESS_ALL | kind_flag(k));
+	return reg_fails(r, mr, errno, EINVAL);
+}
+
+/* addr + length wraps past the top of the 64-bit space. */
+static bool reg_len_wraps(struct pair *p, enum mr_kind k, struct result *r)
+{
+	void *b = map_anon(PAGE, PROT_READ | PROT_WRITE);
+	struct ibv_mr *mr;
+
+	errno = 0;
+	mr = ibv_reg_mr(p->pd, b, (size_t)0 - (uintptr_t)b + 2 * PAGE,
+			ACCESS_ALL | kind_flag(k));
+	return reg_fails(r, mr, errno, EINVAL);
+}
+
+/* A start address with length U64_MAX is not the implicit MR. */
+static bool reg_len_u64max(struct pair *p, enum mr_kind k, struct result *r)
+{
+	void *b = map_anon(PAGE, PROT_READ | PROT_WRITE);
+	struct ibv_mr *mr;
+
+	errno = 0;
+	mr = ibv_reg_mr(p->pd, b, SIZE_MAX, ACCESS_ALL | kind_flag(k));
+	return reg_fails(r, mr, errno, EINVAL);
+}
+
+/* addr + length ends exactly at U64_MAX: rounding it up to a page wraps. */
+static bool reg_len_to_top(struct pair *p, enum mr_kind k, struct result *r)
+{
+	void *b = map_anon(PAGE, PROT_READ | PROT_WRITE);
+	struct ibv_mr *mr;
+
+	errno = 0;
+	mr = ibv_reg_mr(p->pd, b, SIZE_MAX - (uintptr_t)b,
+			ACCESS_ALL | kind_flag(k));
+	return reg_fails(r, mr, errno, EINVAL);
+}
+
+/* The iova's offset in its page must be the address's (uverbs). */
+static bool reg_iova_unaligned(struct pair *p, enum mr_kind k, struct result *r)
+{
+	void *b = map_anon(PAGE, PROT_READ | PROT_WRITE);
+	struct ibv_mr *mr;
+
+	errno = 0;
+	mr = ibv_reg_mr_iova(p->pd, b, PAGE, 0x100008, ACCESS_ALL | kind_flag(k));
+	return reg_fails(r, mr, errno, EINVAL);
+}
+
+static bool reg_implicit_hugetlb(struct pair *p, enum mr_kind k,
+				 struct result *r)
+{
+	struct ibv_mr *mr;
+
+	(void)k;
+	errno = 0;
+	mr = ibv_reg_mr(p->pd, NULL, SIZE_MAX, ACCESS_ALL |
+			IBV_ACCESS_ON_DEMAND | IBV_ACCESS_HUGETLB);
+	return reg_fails(r, mr, errno, EINVAL);
+}
+
+/* The whole address space at a non-zero iova. */
+static bool reg_implicit_iova(struct pair *p, enum mr_kind k, struct result *r)
+{
+	struct ibv_mr *mr;
+
+	(void)k;
+	errno = 0;
+	mr = ibv_reg_mr_iova(p->pd, NULL, SIZE_MAX, 0x200000,
+			     ACCESS_ALL | IBV_ACCESS_ON_DEMAND);
+	return reg_fails(r, mr, errno, EINVAL);
+}
+
+/* "Implicit" from a non-zero address: the range wraps. */
+static bool reg_implicit_addr(struct pair *p, enum mr_kind k, struct result *r)
+{
+	struct ibv_mr *mr;
+
+	(void)k;
+	errno = 0;
+	mr = ibv_reg_mr(p->pd, (void *)0x200000, SIZE_MAX,
+			ACCESS_ALL | IBV_ACCESS_ON_DEMAND);
+	return reg_fails(r, mr, errno, EINVAL);
+}
+
+/* Remote write needs local write (IBTA 10.6.3.1; ib_check_mr_access()). */
+static bool reg_rw_no_lw(struct pair *p, enum mr_kind k, struct result *r)
+{
+	void *b = map_anon(PAGE, PROT_READ | PROT_WRITE);
+	struct ibv_mr *mr;
+
+	errno = 0;
+	mr = reg_kind(p->pd, b, PAGE, IBV_ACCESS_REMOTE_WRITE |
+		      IBV_ACCESS_REMOTE_READ, k);
+	return reg_fails(r, mr, errno, EINVAL);
+}
+
+static bool reg_ratomic_no_lw(struct pair *p, enum mr_kind k, struct result *r)
+{
+	void *b = map_anon(PAGE, PROT_READ | PROT_WRITE);
+	struct ibv_mr *mr;
+
+	errno = 0;
+	mr = reg_kind(p->pd, b, PAGE, IBV_ACCESS_REMOTE_ATOMIC, k);
+	return reg_fails(r, mr, errno, EINVAL);
+}
+
+/* IBV_ACCESS_HUGETLB over anonymous small pages: not hugetlbfs. */
+static bool reg_hugetlb_anon(struct pair *p, enum mr_kind k, struct result *r)
+{
+	void *b = map_anon(4 * PAGE, PROT_READ | PROT_WRITE);
+	struct ibv_mr *mr;
+
+	(void)k;
+	errno = 0;
+	mr = ibv_reg_mr(p->pd, b, 4 * PAGE, ACCESS_ALL | IBV_ACCESS_ON_DEMAND |
+			IBV_ACCESS_HUGETLB);
+	return reg_fails(r, mr, errno, EINVAL);
+}
+
+/* Pinning a PROT_READ page for remote write: the pin itself fails. */
+static bool reg_pinned_write_ro(struct pair *p, enum mr_kind k,
+				struct result *r)
+{
+	void *b = map_anon(PAGE, PROT_READ);
+	struct ibv_mr *mr;
+
+	(void)k;
+	errno = 0;
+	mr = ibv_reg_mr(p->pd, b, PAGE, ACCESS_ALL);
+	return reg_fails(r, mr, errno, EFAULT);
+}
+
+/* Pinning an address with nothing mapped. */
+static bool reg_pinned_unmapped(struct pair *p, enum mr_kind k,
+				struct result *r)
+{
+	void *b = map_anon(2 * PAGE, PROT_READ | PROT_WRITE);
+	struct ibv_mr *mr;
+
+	(void)k;
+	munmap(b, 2 * PAGE);
+	errno = 0;
+	mr = ibv_reg_mr(p->pd, b, 2 * PAGE, ACCESS_ALL);
+	return reg_fails(r, mr, errno, EFAULT);
+}
+
+/* ---- advise_mr (prefetch) -------------------------------------------- */
+
+#define PF	IB_UVERBS_ADVISE_MR_ADVICE_PREFETCH
+#define PF_W	IB_UVERBS_ADVISE_MR_ADVICE_PREFETCH_WRITE
+#define PF_NF	IB_UVERBS_ADVISE_MR_ADVICE_PREFETCH_NO_FAULT
+#define FLUSH	IB_UVERBS_ADVISE_MR_FLAG_FLUSH
+
+static bool advise_expect(struct result *r, int err, int want)
+{
+	GOT("%s", errname(err));
+	FAILIF(err != want, "advise: %s, want %s", errname(err), errname(want));
+	return true;
+}
+
+/* One SGE over [@addr, @addr + @len) of a fresh 2-page MR of kind @k. */
+static bool advise_one(struct pair *p, enum mr_kind k, struct result *r,
+		       int access, uint32_t advice, uint32_t flags,
+		       uint64_t off, uint32_t len, int want)
+{
+	unsigned char *b = map_anon(2 * PAGE, PROT_READ | PROT_WRITE);
+	struct ibv_mr *mr = reg_kind(p->pd, b, 2 * PAGE, access, k);
+	struct ibv_sge sge;
+	int err;
+
+	FAILIF(!mr, "reg_mr: %s", strerror(errno));
+	sge.addr = (uintptr_t)b + off;
+	sge.length = len;
+	sge.lkey = mr->lkey;
+	err = advise_mr_ioctl(p->pd, advice, flags, &sge, 1);
+	ibv_dereg_mr(mr);
+	return advise_expect(r, err, want);
+}
+
+/* The positive control: prefetch of a whole MR, synchronously. */
+static bool advise_ok(struct pair *p, enum mr_kind k, struct result *r)
+{
+	return advise_one(p, k, r, ACCESS_ALL, PF_W, FLUSH, 0, 2 * PAGE, 0);
+}
+
+/* Prefetch for reading is allowed on a read-only MR. */
+static bool advise_read_ro(struct pair *p, enum mr_kind k, struct result *r)
+{
+	return advise_one(p, k, r, IBV_ACCESS_REMOTE_READ, PF, FLUSH, 0,
+			  2 * PAGE, 0);
+}
+
+static bool advise_write_ro(struct pair *p, enum mr_kind k, struct result *r)
+{
+	return advise_one(p, k, r, IBV_ACCESS_REMOTE_READ, PF_W, FLUSH, 0,
+			  PAGE, EPERM);
+}
+
+static bool advise_pinned(struct pair *p, enum mr_kind k, struct result *r)
+{
+	(void)k;
+	return advise_one(p, MR_PINNED, r, ACCESS_ALL, PF, FLUSH, 0, PAGE,
+			  EFAULT);
+}
+
+static bool advise_past_end(struct pair *p, enum mr_kind k, struct result *r)
+{
+	return advise_one(p, k, r, ACCESS_ALL, PF, 0, PAGE, 2 * PAGE, EFAULT);
+}
+
+static bool advise_before_start(struct pair *p, enum mr_kind k,
+				struct result *r)
+{
+	return advise_one(p, k, r, ACCESS_ALL, PF, 0, (uint64_t)-PAGE, PAGE,
+			  EFAULT);
+}
+
+static bool advise_bad_advice(struct pair *p, enum mr_kind k, struct result *r)
+{
+	return advise_one(p, k, r, ACCESS_ALL, 77, FLUSH, 0, PAGE, EOPNOTSUPP);
+}
+
+static bool advise_bad_flags(struct pair *p, enum mr_kind k, struct result *r)
+{
+	return advise_one(p, k, r, ACCESS_ALL, PF, 1u << 5, 0, PAGE, EINVAL);
+}
+
+static bool advise_zero_len(struct pair *p, enum mr_kind k, struct result *r)
+{
+	return advise_one(p, k, r, ACCESS_ALL, PF, FLUSH, 0, 0, 0);
+}
+
+/* The lkey of an MR of another PD. */
+static bool advise_wrong_pd(struct pair *p, enum mr_kind k, struct result *r)
+{
+	unsigned char *b = map_anon(PAGE, PROT_READ | PROT_WRITE);
+	struct ibv_pd *pd2 = ibv_alloc_pd(p->ctx);
+	struct ibv_mr *mr;
+	struct ibv_sge sge;
+	int err;
+
+	FAILIF(!pd2, "alloc_pd");
+	mr = reg_kind(pd2, b, PAGE, ACCESS_ALL, k);
+	FAILIF(!mr, "reg_mr: %s", strerror(errno));
+	sge.addr = (uintptr_t)b;
+	sge.length = PAGE;
+	sge.lkey = mr->lkey;
+	err = advise_mr_ioctl(p->pd, PF, FLUSH, &sge, 1);
+	ibv_dereg_mr(mr);
+	ibv_dealloc_pd(pd2);
+	return advise_expect(r, err, EFAULT);
+}
+
+static bool advise_dereg(struct pair *p, enum mr_kind k, struct result *r)
+{
+	unsigned char *b = map_anon(PAGE, PROT_READ | PROT_WRITE);
+	struct ibv_mr *mr = reg_kind(p->pd, b, PAGE, ACCESS_ALL, k);
+	struct ibv_sge sge;
+
+	FAILIF(!mr, "reg_mr: %s", strerror(errno));
+	sge.addr = (uintptr_t)b;
+	sge.length = PAGE;
+	sge.lkey = mr->lkey;
+	ibv_dereg_mr(mr);
+	return advise_expect(r, advise_mr_ioctl(p->pd, PF, FLUSH, &sge, 1),
+			     EFAULT);
+}
+
+/* A synchronous prefetch of an unmapped range reports the fault. */
+static bool advise_unmapped(struct pair *p, enum mr_kind k, struct result *r)
+{
+	unsigned char *b = map_anon(2 * PAGE, PROT_READ | PROT_WRITE);
+	struct ibv_mr *mr = reg_kind(p->pd, b, 2 * PAGE, ACCESS_ALL, k);
+	struct ibv_sge sge;
+	int err;
+
+	FAILIF(!mr, "reg_mr: %s", strerror(errno));
+	munmap(b + PAGE, PAGE);
+	sge.addr = (uintptr_t)b;
+	sge.length = 2 * PAGE;
+	sge.lkey = mr->lkey;
+	err = advise_mr_ioctl(p->pd, PF, FLUSH, &sge, 1);
+	ibv_dereg_mr(mr);
+	return advise_expect(r, err, EFAULT);
+}
+
+/* Implicit MR: a kernel address, and a range that wraps past U64_MAX. */
+static bool advise_kernel_addr(struct pair *p, enum mr_kind k, struct result *r)
+{
+	struct ibv_mr *mr = reg_kind(p->pd, NULL, 0, ACCESS_ALL, k);
+	struct ibv_sge sge = {
+		.addr = 0xffff888000000000ULL, .length = PAGE,
+	};
+	int err;
+
+	FAILIF(!mr, "reg_mr: %s", strerror(errno));
+	sge.lkey = mr->lkey;
+	err = advise_mr_ioctl(p->pd, PF, FLUSH, &sge, 1);
+	ibv_dereg_mr(mr);
+	return advise_expect(r, err, EFAULT);
+}
+
+static bool advise_wraps(struct pair *p, enum mr_kind k, struct result *r)
+{
+	struct ibv_mr *mr = reg_kind(p->pd, NULL, 0, ACCESS_ALL, k);
+	struct ibv_sge sge = { .addr = UINT64_MAX - 100, .length = PAGE };
+	int err;
+
+	FAILIF(!mr, "reg_mr: %s", strerror(errno));
+	sge.lkey = mr->lkey;
+	err = advise_mr_ioctl(p->pd, PF, 0, &sge, 1);
+	ibv_dereg_mr(mr);
+	return advise_expect(r, err, EFAULT);
+}
+
+/* ---- remote and local access ----------------------------------------- */
+
+/*
+ * The target of a remote access: 3 MR pages between two guard pages that
+ * no MR covers, all filled with a known pattern.
+ */
+struct target {
+	unsigned char *map;	/* guard, 3 pages, guard */
+	unsigned char *buf;	/* map + PAGE */
+	struct ibv_mr *mr;
+	unsigned char *loc;	/* a pinned local buffer of 2 pages */
+	struct ibv_mr *lmr;
+};
+
+#define TSEED	41
+#define LSEED	99
+
+static bool target_make(struct pair *p, struct target *t, enum mr_kind k,
+			int access, struct result *r)
+{
+	t->map = map_anon(5 * PAGE, PROT_READ | PROT_WRITE);
+	t->loc = map_anon(2 * PAGE, PROT_READ | PROT_WRITE);
+	FAILIF(!t->map || !t->loc, "mmap");
+	t->buf = t->map + PAGE;
+	fill(t->map, 5 * PAGE, TSEED);
+	fill(t->loc, 2 * PAGE, LSEED);
+	t->mr = reg_kind(p->pd, t->buf, 3 * PAGE, access, k);
+	FAILIF(!t->mr, "reg_mr target: %s", strerror(errno));
+	t->lmr = ibv_reg_mr(p->pd, t->loc, 2 * PAGE, ACCESS_ALL);
+	FAILIF(!t->lmr, "reg_mr local: %s", strerror(errno));
+	return true;
+}
+
+/* Nothing of the target moved (where it is still mapped). */
+static bool target_intact(struct target *t, size_t from, size_t to)
+{
+	size_t i;
+
+	for (i = from; i < to; i++)
+		if (t->map[i] != pattern(i, TSEED))
+			return false;
+	return true;
+}
+
+static bool status_is(struct result *r, int st, int want)
+{
+	GOT("%s", wc_name(st));
+	FAILIF(st != want, "status %s, want %s", wc_name(st), wc_name(want));
+	return true;
+}
+
+#define INTACT(t)	target_intact(t, 0, 5 * PAGE)
+
+static bool write_past_end(struct pair *p, enum mr_kind k, struct result *r)
+{
+	struct target t;
+
+	if (!target_make(p, &t, k, ACCESS_ALL, r))
+		return false;
+	if (!status_is(r, post_one(p, IBV_WR_RDMA_WRITE, t.loc, t.lmr->lkey,
+				   64, (uintptr_t)t.buf + 3 * PAGE - 32,
+				   t.mr->rkey, 0, 0), IBV_WC_REM_ACCESS_ERR))
+		return false;
+	FAILIF(!INTACT(&t), "memory changed by a refused write");
+	return true;
+}
+
+static bool write_before_start(struct pair *p, enum mr_kind k,
+			       struct result *r)
+{
+	struct target t;
+
+	if (!target_make(p, &t, k, ACCESS_ALL, r))
+		return false;
+	if (!status_is(r, post_one(p, IBV_WR_RDMA_WRITE, t.loc, t.lmr->lkey,
+				   64, (uintptr_t)t.buf - 16, t.mr->rkey, 0, 0),
+		       IBV_WC_REM_ACCESS_ERR))
+		return false;
+	FAILIF(!INTACT(&t), "memory changed by a refused write");
+	return true;
+}
+
+static bool read_past_end(struct pair *p, enum mr_kind k, struct result *r)
+{
+	struct target t;
+
+	if (!target_make(p, &t, k, ACCESS_ALL, r))
+		return false;
+	if (!status_is(r, post_one(p, IBV_WR_RDMA_READ, t.loc, t.lmr->lkey,
+				   2 * PAGE, (uintptr_t)t.buf + 2 * PAGE,
+				   t.mr->rkey, 0, 0), IBV_WC_REM_ACCESS_ERR))
+		return false;
+	FAILIF(!is_filled(t.loc, 2 * PAGE, LSEED),
+	       "local buffer written by a refused read");
+	return true;
+}
+
+/* A length larger than the whole MR, from its start. */
+static bool write_longer_than_mr(struct pair *p, enum mr_kind k,
+				 struct result *r)
+{
+	unsigned char *src = map_anon(4 * PAGE, PROT_READ | PROT_WRITE);
+	struct ibv_mr *smr = ibv_reg_mr(p->pd, src, 4 * PAGE, ACCESS_ALL);
+	struct target t;
+
+	FAILIF(!smr, "reg_mr src");
+	if (!target_make(p, &t, k, ACCESS_ALL, r))
+		return false;
+	if (!status_is(r, post_one(p, IBV_WR_RDMA_WRITE, src, smr->lkey,
+				   4 * PAGE, (uintptr_t)t.buf, t.mr->rkey, 0, 0),
+		       IBV_WC_REM_ACCESS_ERR))
+		return false;
+	FAILIF(!INTACT(&t), "memory changed by a refused write");
+	return true;
+}
+
+static bool write_prot_read(struct pair *p, enum mr_kind k, struct result *r)
+{
+	struct target t;
+
+	if (!target_make(p, &t, k, ACCESS_ALL, r))
+		return false;
+	FAILIF(mprotect(t.buf + PAGE, PAGE, PROT_READ), "mprotect");
+	if (!status_is(r, post_one(p, IBV_WR_RDMA_WRITE, t.loc, t.lmr->lkey,
+				   64, (uintptr_t)t.buf + PAGE + 100,
+				   t.mr->rkey, 0, 0), IBV_WC_REM_ACCESS_ERR))
+		return false;
+	FAILIF(!INTACT(&t), "PROT_READ page or neighbours changed");
+	return true;
+}
+
+/* A write that starts writable and runs into the PROT_READ page. */
+static bool write_into_prot_read(struct pair *p, enum mr_kind k,
+				 struct result *r)
+{
+	struct target t;
+
+	if (!target_make(p, &t, k, ACCESS_ALL, r))
+		return false;
+	FAILIF(mprotect(t.buf + PAGE, PAGE, PROT_READ), "mprotect");
+	if (!status_is(r, post_one(p, IBV_WR_RDMA_WRITE, t.loc, t.lmr->lkey,
+				   PAGE, (uintptr_t)t.buf + PAGE / 2,
+				   t.mr->rkey, 0, 0), IBV_WC_REM_ACCESS_ERR))
+		return false;
+	FAILIF(!target_intact(&t, 2 * PAGE, 5 * PAGE) ||
+	       !target_intact(&t, 0, PAGE),
+	       "PROT_READ page or what lies beyond changed");
+	return true;
+}
+
+static bool read_prot_none(struct pair *p, enum mr_kind k, struct result *r)
+{
+	struct target t;
+
+	if (!target_make(p, &t, k, ACCESS_ALL, r))
+		return false;
+	FAILIF(mprotect(t.buf + PAGE, PAGE, PROT_NONE), "mprotect");
+	if (!status_is(r, post_one(p, IBV_WR_RDMA_READ, t.loc, t.lmr->lkey,
+				   256, (uintptr_t)t.buf + PAGE + 8,
+				   t.mr->rkey, 0, 0), IBV_WC_REM_ACCESS_ERR))
+		return false;
+	FAILIF(!is_filled(t.loc, 2 * PAGE, LSEED),
+	       "local buffer written by a refused read");
+	FAILIF(mprotect(t.buf + PAGE, PAGE, PROT_READ), "mprotect back");
+	FAILIF(!INTACT(&t), "target changed");
+	return true;
+}
+
+static bool atomic_prot_read(struct pair *p, enum mr_kind k, struct result *r)
+{
+	struct target t;
+
+	if (!target_make(p, &t, k, ACCESS_ALL, r))
+		return false;
+	FAILIF(mprotect(t.buf, PAGE, PROT_READ), "mprotect");
+	if (!status_is(r, post_one(p, IBV_WR_ATOMIC_FETCH_AND_ADD, t.loc,
+				   t.lmr->lkey, 8, (uintptr_t)t.buf + 64,
+				   t.mr->rkey, 1, 0), IBV_WC_REM_ACCESS_ERR))
+		return false;
+	FAILIF(!INTACT(&t), "PROT_READ word changed by a refused atomic");
+	return true;
+}
+
+static bool write_unmapped(struct pair *p, enum mr_kind k, struct result *r)
+{
+	struct target t;
+
+	if (!target_make(p, &t, k, ACCESS_ALL, r))
+		return false;
+	FAILIF(munmap(t.buf + PAGE, PAGE), "munmap");
+	if (!status_is(r, post_one(p, IBV_WR_RDMA_WRITE, t.loc, t.lmr->lkey,
+				   128, (uintptr_t)t.buf + PAGE, t.mr->rkey,
+				   0, 0), IBV_WC_REM_ACCESS_ERR))
+		return false;
+	FAILIF(!target_intact(&t, 0, 2 * PAGE) ||
+	       !target_intact(&t, 3 * PAGE, 5 * PAGE), "neighbours changed");
+	return true;
+}
+
+/*
+ * A pinned MR keeps the pages it pinned after munmap: a write still
+ * succeeds, and goes to those pages, never to a new mapping at the address.
+ */
+static bool pinned_write_remapped(struct pair *p, enum mr_kind k,
+				  struct result *r)
+{
+	struct target t;
+
+	(void)k;
+	if (!target_make(p, &t, MR_PINNED, ACCESS_ALL, r))
+		return false;
+	FAILIF(munmap(t.buf, 3 * PAGE), "munmap");
+	FAILIF(mmap(t.buf, 3 * PAGE, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) != t.buf,
+	       "mmap");
+	fill(t.buf, 3 * PAGE, 5);
+	if (!status_is(r, post_one(p, IBV_WR_RDMA_WRITE, t.loc, t.lmr->lkey,
+				   PAGE, (uintptr_t)t.buf + PAGE, t.mr->rkey,
+				   0, 0), IBV_WC_SUCCESS))
+		return false;
+	FAILIF(!is_filled(t.buf, 3 * PAGE, 5),
+	       "the new mapping was written through the old pinned MR");
+	return true;
+}
+
+/* The rkey of a deregistered MR, over memory still mapped. */
+static bool rkey_dereg(struct pair *p, enum mr_kind k, struct result *r)
+{
+	struct target t;
+
+	if (!target_make(p, &t, k, ACCESS_ALL, r))
+		return false;
+	FAILIF(ibv_dereg_mr(t.mr), "dereg_mr");
+	if (!status_is(r, post_one(p, IBV_WR_RDMA_WRITE, t.loc, t.lmr->lkey,
+				   64, (uintptr_t)t.buf + 8, t.mr->rkey, 0, 0),
+		       IBV_WC_REM_ACCESS_ERR))
+		return false;
+	FAILIF(!INTACT(&t), "memory written through a deregistered rkey");
+	return true;
+}
+
+/*
+ * Atomics need 8-byte alignment (IBTA 9.4.5).  rdma-core's rxe provider
+ * refuses an unaligned one when it is posted (EINVAL), before it reaches
+ * the wire and the responder's check (which would NAK it as an Invalid
+ * Request): that refusal is what a user sees, and nothing may change.
+ */
+static bool post_refused(struct result *r, int st, int err)
+{
+	GOT("%s %s", wc_name(st), st == -2 ? errname(err) : "");
+	FAILIF(st != -2 || err != EINVAL, "status %s (%s), want post EINVAL",
+	       wc_name(st), errname(err));
+	return true;
+}
+
+static bool atomic_unaligned(struct pair *p, enum mr_kind k, struct result *r)
+{
+	struct target t;
+	int st;
+
+	if (!target_make(p, &t, k, ACCESS_ALL, r))
+		return false;
+	st = post_one(p, IBV_WR_ATOMIC_FETCH_AND_ADD, t.loc, t.lmr->lkey, 8,
+		      (uintptr_t)t.buf + 12, t.mr->rkey, 1, 0);
+	if (!post_refused(r, st, errno))
+		return false;
+	FAILIF(!INTACT(&t), "memory changed by a refused atomic");
+	return true;
+}
+
+static bool cas_unaligned(struct pair *p, enum mr_kind k, struct result *r)
+{
+	struct target t;
+	int st;
+
+	if (!target_make(p, &t, k, ACCESS_ALL, r))
+		return false;
+	st = post_one(p, IBV_WR_ATOMIC_CMP_AND_SWP, t.loc, t.lmr->lkey, 8,
+		      (uintptr_t)t.buf + PAGE - 4, t.mr->rkey, 0, 1);
+	if (!post_refused(r, st, errno))
+		return false;
+	FAILIF(!INTACT(&t), "memory changed by a refused atomic");
+	return true;
+}
+
+static bool atomic_past_end(struct pair *p, enum mr_kind k, struct result *r)
+{
+	struct target t;
+
+	if (!target_make(p, &t, k, ACCESS_ALL, r))
+		return false;
+	if (!status_is(r, post_one(p, IBV_WR_ATOMIC_FETCH_AND_ADD, t.loc,
+				   t.lmr->lkey, 8, (uintptr_t)t.buf + 3 * PAGE,
+				   t.mr->rkey, 1, 0), IBV_WC_REM_ACCESS_ERR))
+		return false;
+	FAILIF(!INTACT(&t), "memory changed by a refused atomic");
+	return true;
+}
+
+static bool atomic_no_perm(struct pair *p, enum mr_kind k, struct result *r)
+{
+	struct target t;
+
+	if (!target_make(p, &t, k, IBV_ACCESS_LOCAL_WRITE |
+			 IBV_ACCESS_REMOTE_WRITE | IBV_ACCESS_REMOTE_READ, r))
+		return false;
+	if (!status_is(r, post_one(p, IBV_WR_ATOMIC_FETCH_AND_ADD, t.loc,
+				   t.lmr->lkey, 8, (uintptr_t)t.buf + 64,
+				   t.mr->rkey, 1, 0), IBV_WC_REM_ACCESS_ERR))
+		return false;
+	FAILIF(!INTACT(&t), "memory changed by a refused atomic");
+	return true;
+}
+
+static bool write_no_perm(struct pair *p, enum mr_kind k, struct result *r)
+{
+	struct target t;
+
+	if (!target_make(p, &t, k, IBV_ACCESS_LOCAL_WRITE |
+			 IBV_ACCESS_REMOTE_READ, r))
+		return false;
+	if (!status_is(r, post_one(p, IBV_WR_RDMA_WRITE, t.loc, t.lmr->lkey,
+				   64, (uintptr_t)t.buf, t.mr->rkey, 0, 0),
+		       IBV_WC_REM_ACCESS_ERR))
+		return false;
+	FAILIF(!INTACT(&t), "memory changed by a refused write");
+	return true;
+}
+
+static bool read_no_perm(struct pair *p, enum mr_kind k, struct result *r)
+{
+	struct target t;
+
+	if (!target_make(p, &t, k, IBV_ACCESS_LOCAL_WRITE |
+			 IBV_ACCESS_REMOTE_WRITE, r))
+		return false;
+	if (!status_is(r, post_one(p, IBV_WR_RDMA_READ, t.loc, t.lmr->lkey,
+				   64, (uintptr_t)t.buf, t.mr->rkey, 0, 0),
+		       IBV_WC_REM_ACCESS_ERR))
+		return false;
+	FAILIF(!is_filled(t.loc, 2 * PAGE, LSEED),
+	       "local buffer written by a refused read");
+	return true;
+}
+
+/* The rkey of an MR of another PD than the responder QP's. */
+static bool write_other_pd(struct pair *p, enum mr_kind k, struct result *r)
+{
+	struct ibv_pd *pd2 = ibv_alloc_pd(p->ctx);
+	struct ibv_mr *mr2;
+	struct target t;
+
+	FAILIF(!pd2, "alloc_pd");
+	if (!target_make(p, &t, MR_PINNED, ACCESS_ALL, r))
+		return false;
+	ibv_dereg_mr(t.mr);
+	mr2 = reg_kind(pd2, t.buf, 3 * PAGE, ACCESS_ALL, k);
+	FAILIF(!mr2, "reg_mr in PD 2: %s", strerror(errno));
+	if (!status_is(r, post_one(p, IBV_WR_RDMA_WRITE, t.loc, t.lmr->lkey,
+				   64, (uintptr_t)t.buf, mr2->rkey, 0, 0),
+		       IBV_WC_REM_ACCESS_ERR))
+		return false;
+	FAILIF(!INTACT(&t), "memory written through another PD's rkey");
+	return true;
+}
+
+/*
+ * Local SGE errors.  IBTA names them Local Protection Errors; rxe's
+ * requester completes them as Local QP Operation Errors, for pinned MRs as
+ * for ODP ones.  The tests hold ODP to what rxe does for pinned MRs.
+ */
+
+/* A local SGE with the lkey of another PD's MR. */
+static bool local_other_pd(struct pair *p, enum mr_kind k, struct result *r)
+{
+	struct ibv_pd *pd2 = ibv_alloc_pd(p->ctx);
+	struct ibv_mr *mr2;
+	struct target t;
+
+	FAILIF(!pd2, "alloc_pd");
+	if (!target_make(p, &t, MR_PINNED, ACCESS_ALL, r))
+		return false;
+	mr2 = reg_kind(pd2, t.loc, 2 * PAGE, ACCESS_ALL, k);
+	FAILIF(!mr2, "reg_mr in PD 2: %s", strerror(errno));
+	if (!status_is(r, post_one(p, IBV_WR_RDMA_WRITE, t.loc, mr2->lkey,
+				   64, (uintptr_t)t.buf, t.mr->rkey, 0, 0),
+		       IBV_WC_LOC_QP_OP_ERR))
+		return false;
+	FAILIF(!INTACT(&t), "memory written from another PD's lkey");
+	return true;
+}
+
+/* A local SGE that runs past the end of its MR. */
+static bool local_past_end(struct pair *p, enum mr_kind k, struct result *r)
+{
+	unsigned char *src = map_anon(3 * PAGE, PROT_READ | PROT_WRITE);
+	struct ibv_mr *smr;
+	struct target t;
+
+	FAILIF(!src, "mmap");
+	smr = reg_kind(p->pd, src, PAGE, ACCESS_ALL, k);
+	FAILIF(!smr, "reg_mr: %s", strerror(errno));
+	if (!target_make(p, &t, MR_PINNED, ACCESS_ALL, r))
+		return false;
+	fill(src, 3 * PAGE, 7);
+	if (!status_is(r, post_one(p, IBV_WR_RDMA_WRITE, src + PAGE / 2,
+				   smr->lkey, PAGE, (uintptr_t)t.buf,
+				   t.mr->rkey, 0, 0), IBV_WC_LOC_QP_OP_ERR))
+		return false;
+	/*
+	 * Packets whose source bytes lie inside the local MR may have gone
+	 * out before the SGE ran past its end: the target may hold those
+	 * bytes (src + PAGE / 2 on), never any from beyond the local MR.
+	 */
+	for (size_t i = 0; i < PAGE / 2; i++)
+		FAILIF(t.buf[i] != pattern(PAGE + i, TSEED) &&
+		       t.buf[i] != src[PAGE / 2 + i],
+		       "target byte %zu is neither its own nor the source's", i);
+	FAILIF(!target_intact(&t, 0, PAGE) ||
+	       !target_intact(&t, PAGE + PAGE / 2, 5 * PAGE),
+	       "bytes from beyond the local MR reached the target");
+	return true;
+}
+
+/* READ into a local MR that may not be written locally. */
+static bool read_into_ro(struct pair *p, enum mr_kind k, struct result *r)
+{
+	unsigned char *dst = map_anon(PAGE, PROT_READ | PROT_WRITE);
+	struct ibv_mr *dmr;
+	struct target t;
+
+	FAILIF(!dst, "mmap");
+	memset(dst, 0x5a, PAGE);
+	dmr = reg_kind(p->pd, dst, PAGE, IBV_ACCESS_REMOTE_READ, k);
+	FAILIF(!dmr, "reg_mr: %s", strerror(errno));
+	if (!target_make(p, &t, MR_PINNED, ACCESS_ALL, r))
+		return false;
+	if (!status_is(r, post_one(p, IBV_WR_RDMA_READ, dst, dmr->lkey, 64,
+				   (uintptr_t)t.buf, t.mr->rkey, 0, 0),
+		       IBV_WC_LOC_PROT_ERR))
+		return false;
+	FAILIF(!all_bytes(dst, PAGE, 0x5a), "read-only local MR written");
+	return true;
+}
+
+/* A zero-length RDMA WRITE is not checked against R_Key or VA (C9-88). */
+static bool zero_len_write(struct pair *p, enum mr_kind k, struct result *r)
+{
+	struct target t;
+
+	if (!target_make(p, &t, k, ACCESS_ALL, r))
+		return false;
+	if (!status_is(r, post_one(p, IBV_WR_RDMA_WRITE, t.loc, t.lmr->lkey,
+				   0, 0x1000, 0xdead00, 0, 0), IBV_WC_SUCCESS))
+		return false;
+	FAILIF(!INTACT(&t), "memory changed by a zero-length write");
+	return true;
+}
+
+/* An implicit rkey: a write whose last byte wraps past U64_MAX. */
+static bool write_wraps(struct pair *p, enum mr_kind k, struct result *r)
+{
+	struct target t;
+
+	if (!target_make(p, &t, k, ACCESS_ALL, r))
+		return false;
+	if (!status_is(r, post_one(p, IBV_WR_RDMA_WRITE, t.loc, t.lmr->lkey,
+				   64, UINT64_MAX - 31, t.mr->rkey, 0, 0),
+		       IBV_WC_REM_ACCESS_ERR))
+		return false;
+	FAILIF(!INTACT(&t), "memory changed");
+	FAILIF(!is_filled(t.loc, 2 * PAGE, LSEED), "source changed");
+	return true;
+}
+
+/* An implicit rkey covers user space only: kernel addresses are refused. */
+static bool read_kernel_addr(struct pair *p, enum mr_kind k, struct result *r)
+{
+	struct target t;
+
+	if (!target_make(p, &t, k, ACCESS_ALL, r))
+		return false;
+	if (!status_is(r, post_one(p, IBV_WR_RDMA_READ, t.loc, t.lmr->lkey,
+				   64, 0xffff888000001000ULL, t.mr->rkey, 0, 0),
+		       IBV_WC_REM_ACCESS_ERR))
+		return false;
+	FAILIF(!is_filled(t.loc, 2 * PAGE, LSEED),
+	       "local buffer written by a refused read");
+	return true;
+}
+
+/* An implicit rkey and address 0 (never mapped). */
+static bool write_null(struct pair *p, enum mr_kind k, struct result *r)
+{
+	struct target t;
+
+	if (!target_make(p, &t, k, ACCESS_ALL, r))
+		return false;
+	return status_is(r, post_one(p, IBV_WR_RDMA_WRITE, t.loc, t.lmr->lkey,
+				     64, 0, t.mr->rkey, 0, 0),
+			 IBV_WC_REM_ACCESS_ERR);
+}
+
+/*
+ * An MR registered at an iova whose range wraps past U64_MAX.  Refusing it
+ * (EINVAL) is right; a device that takes it must confine a WRITE across the
+ * wrap to the MR: either refuse it, or put it exactly where the MR's bytes
+ * at those iovas are (buf + PAGE - 32, 64 bytes), and nowhere else.
+ */
+static bool iova_wraps(struct pair *p, enum mr_kind k, struct result *r)
+{
+	struct target t;
+	struct ibv_mr *mr;
+	uint64_t iova = UINT64_MAX - PAGE + 1;
+	size_t at = PAGE + PAGE - 32;	/* in t.map */
+	int st;
+
+	if (!target_make(p, &t, MR_PINNED, ACCESS_ALL, r))
+		return false;
+	ibv_dereg_mr(t.mr);
+	mr = ibv_reg_mr_iova(p->pd, t.buf, 3 * PAGE, iova,
+			     ACCESS_ALL | kind_flag(k));
+	if (!mr) {
+		GOT("%s", errname(errno));
+		FAILIF(errno != EINVAL, "reg_mr_iova: %s", errname(errno));
+		return true;
+	}
+	st = post_one(p, IBV_WR_RDMA_WRITE, t.loc, t.lmr->lkey, 64,
+		      UINT64_MAX - 31, mr->rkey, 0, 0);
+	GOT("reg 0, write %s", wc_name(st));
+	if (st == IBV_WC_REM_ACCESS_ERR) {
+		FAILIF(!INTACT(&t), "memory changed by a refused write");
+		return true;
+	}
+	FAILIF(st != IBV_WC_SUCCESS, "write across the wrap: %s", wc_name(st));
+	FAILIF(memcmp(t.map + at, t.loc, 64), "data not at the MR's bytes");
+	FAILIF(!target_intact(&t, 0, at) ||
+	       !target_intact(&t, at + 64, 5 * PAGE),
+	       "bytes outside the 64 written changed");
+	return true;
+}
+
+/* A type 1 window bound beyond its MR: the bind fails. */
+static bool mw_bind_beyond(struct pair *p, enum mr_kind k, struct result *r)
+{
+	struct ibv_mw_bind bind = { .send_flags = IBV_SEND_SIGNALED };
+	struct ibv_mw *mw;
+	struct target t;
+	int st;
+
+	if (!target_make(p, &t, k, ACCESS_ALL | IBV_ACCESS_MW_BIND, r))
+		return false;
+	mw = ibv_alloc_mw(p->pd, IBV_MW_TYPE_1);
+	FAILIF(!mw, "alloc_mw: %s", strerror(errno));
+	bind.bind_info.mr = t.mr;
+	bind.bind_info.addr = (uintptr_t)t.buf + 2 * PAGE;
+	bind.bind_info.length = 2 * PAGE;
+	bind.bind_info.mw_access_flags = IBV_ACCESS_REMOTE_WRITE;
+	if (ibv_bind_mw(p->qp[0], mw, &bind)) {
+		GOT("post %s", errname(errno));
+		FAILIF(true, "bind_mw refused at post: %s", errname(errno));
+	}
+	st = wait_wc(p->cq[0]);
+	if (!status_is(r, st, IBV_WC_MW_BIND_ERR))
+		return false;
+	FAILIF(!INTACT(&t), "memory changed");
+	return true;
+}
+
+/*
+ * A SEND longer than the posted receive buffer.  IBTA has the responder
+ * NAK it as an Invalid Request; rxe completes the requester with Remote
+ * Operational Error, pinned and ODP alike: held to the pinned result.
+ */
+static bool send_too_long(struct pair *p, enum mr_kind k, struct result *r)
+{
+	struct ibv_sge rsge;
+	struct ibv_recv_wr rwr = { .sg_list = &rsge, .num_sge = 1 }, *bad;
+	struct target t;
+	int st;
+
+	if (!target_make(p, &t, k, ACCESS_ALL, r))
+		return false;
+	rsge.addr = (uintptr_t)t.buf + PAGE;
+	rsge.length = 256;
+	rsge.lkey = t.mr->lkey;
+	FAILIF(ibv_post_recv(p->qp[1], &rwr, &bad), "post_recv");
+	st = post_one(p, IBV_WR_SEND, t.loc, t.lmr->lkey, 1024, 0, 0, 0, 0);
+	if (!status_is(r, st, IBV_WC_REM_OP_ERR))
+		return false;
+	/* The receive completes in error too (IBTA: Local Length Error). */
+	st = wait_wc(p->cq[1]);
+	GOT("%s, recv %s", wc_name(IBV_WC_REM_OP_ERR), wc_name(st));
+	FAILIF(st == IBV_WC_SUCCESS || st < 0, "receiver status %s",
+	       wc_name(st));
+	FAILIF(!target_intact(&t, 0, 2 * PAGE) ||
+	       !target_intact(&t, 2 * PAGE + 256, 5 * PAGE),
+	       "memory beyond the receive buffer written");
+	return true;
+}
+
+/* ---- the table -------------------------------------------------------- */
+
+#define P	(1 << MR_PINNED)
+#define O	(1 << MR_ODP)
+#define I	(1 << MR_IMPLICIT)
+
+static const struct bad_case {
+	const char *name;
+	bool (*fn)(struct pair *p, enum mr_kind k, struct result *r);
+	unsigned int kinds;
+	const char *want;
+} cases[] = {
+	{ "reg_zero_length", reg_zero_length, P | O, "EINVAL" },
+	{ "reg_addr_plus_len_wraps", reg_len_wraps, P | O, "EINVAL" },
+	{ "reg_len_u64max_at_addr", reg_len_u64max, P | O, "EINVAL" },
+	{ "reg_len_to_u64max", reg_len_to_top, P | O, "EINVAL" },
+	{ "reg_iova_offset_differs", reg_iova_unaligned, P | O, "EINVAL" },
+	{ "reg_implicit_hugetlb", reg_implicit_hugetlb, I, "EINVAL" },
+	{ "reg_implicit_nonzero_iova", reg_implicit_iova, I, "EINVAL" },
+	{ "reg_implicit_nonzero_addr", reg_implicit_addr, I, "EINVAL" },
+	{ "reg_remote_write_no_local_write", reg_rw_no_lw, P | O | I, "EINVAL" },
+	{ "reg_remote_atomic_no_local_write", reg_ratomic_no_lw, P | O | I,
+	  "EINVAL" },
+	{ "reg_hugetlb_on_anon_memory", reg_hugetlb_anon, O, "EINVAL" },
+	{ "reg_pinned_writable_on_prot_read", reg_pinned_write_ro, P, "EFAULT" },
+	{ "reg_pinned_unmapped", reg_pinned_unmapped, P, "EFAULT" },
+	{ "reg_iova_range_wraps", iova_wraps, P | O,
+	  "EINVAL, or confined to the MR" },
+	{ "advise_prefetch_write_sync", advise_ok, O | I, "0" },
+	{ "advise_prefetch_read_only_mr", advise_read_ro, O | I, "0" },
+	{ "advise_prefetch_write_read_only_mr", advise_write_ro, O | I, "EPERM" },
+	{ "advise_non_odp_mr", advise_pinned, P, "EFAULT" },
+	{ "advise_past_mr_end", advise_past_end, O, "EFAULT" },
+	{ "advise_before_mr_start", advise_before_start, O, "EFAULT" },
+	{ "advise_unknown_advice", advise_bad_advice, O, "EOPNOTSUPP" },
+	{ "advise_unknown_flag", advise_bad_flags, O, "EINVAL" },
+	{ "advise_zero_length_sge", advise_zero_len, O | I, "0" },
+	{ "advise_lkey_of_other_pd", advise_wrong_pd, O | I, "EFAULT" },
+	{ "advise_deregistered_lkey", advise_dereg, O | I, "EFAULT" },
+	{ "advise_sync_unmapped_range", advise_unmapped, O | I, "EFAULT" },
+	{ "advise_kernel_address", advise_kernel_addr, I, "EFAULT" },
+	{ "advise_range_wraps", advise_wraps, I, "EFAULT" },
+	{ "write_past_mr_end", write_past_end, P | O, "REM_ACCESS_ERR" },
+	{ "write_before_mr_start", write_before_start, P | O, "REM_ACCESS_ERR" },
+	{ "read_past_mr_end", read_past_end, P | O, "REM_ACCESS_ERR" },
+	{ "write_longer_than_mr", write_longer_than_mr, P | O,
+	  "REM_ACCESS_ERR" },
+	{ "write_prot_read_page", write_prot_read, O | I, "REM_ACCESS_ERR" },
+	{ "write_running_into_prot_read", write_into_prot_read, O | I,
+	  "REM_ACCESS_ERR" },
+	{ "read_prot_none_page", read_prot_none, O | I, "REM_ACCESS_ERR" },
+	{ "atomic_prot_read_page", atomic_prot_read, O | I, "REM_ACCESS_ERR" },
+	{ "write_after_munmap", write_unmapped, O | I, "REM_ACCESS_ERR" },
+	{ "pinned_write_after_remap", pinned_write_remapped, P, "SUCCESS" },
+	{ "rkey_of_deregistered_mr", rkey_dereg, P | O | I, "REM_ACCESS_ERR" },
+	{ "fetch_add_unaligned", atomic_unaligned, P | O | I,
+	  "post-failed EINVAL" },
+	{ "cmp_swap_unaligned", cas_unaligned, P | O | I, "post-failed EINVAL" },
+	{ "atomic_past_mr_end", atomic_past_end, P | O, "REM_ACCESS_ERR" },
+	{ "atomic_without_remote_atomic", atomic_no_perm, P | O | I,
+	  "REM_ACCESS_ERR" },
+	{ "write_without_remote_write", write_no_perm, P | O | I,
+	  "REM_ACCESS_ERR" },
+	{ "read_without_remote_read", read_no_perm, P | O | I,
+	  "REM_ACCESS_ERR" },
+	{ "rkey_of_other_pd", write_other_pd, P | O | I, "REM_ACCESS_ERR" },
+	{ "lkey_of_other_pd", local_other_pd, P | O | I, "LOC_QP_OP_ERR" },
+	{ "local_sge_past_mr_end", local_past_end, P | O, "LOC_QP_OP_ERR" },
+	{ "read_into_mr_without_local_write", read_into_ro, P | O,
+	  "LOC_PROT_ERR" },
+	{ "zero_length_write_any_rkey", zero_len_write, P, "SUCCESS" },
+	{ "write_wrapping_u64max", write_wraps, I, "REM_ACCESS_ERR" },
+	{ "read_kernel_address", read_kernel_addr, I, "REM_ACCESS_ERR" },
+	{ "write_address_zero", write_null, I, "REM_ACCESS_ERR" },
+	{ "mw_bind_beyond_mr", mw_bind_beyond, P | O, "MW_BIND_ERR" },
+	{ "send_longer_than_recv", send_too_long, P | O,
+	  "REM_OP_ERR, recv error" },
+};
+
+int main(int argc, char **argv)
+{
+	unsigned int i, n = 0, failed = 0, total = 0;
+	struct row {
+		char name[64];
+		const char *want;
+		struct result r;
+		bool ok;
+	} *rows;
+	int k;
+
+	if (argc > 1)
+		loop_dev = argv[1];
+	if (loop_find_gid() < 0) {
+		printf("Bail out! no RoCE v2 GID for 10.0.2.15 on %s\n", loop_dev);
+		return 1;
+	}
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		total += __builtin_popcount(cases[i].kinds);
+	rows = calloc(total, sizeof(*rows));
+	if (!rows)
+		return 1;
+	printf("TAP version 13\n1..%u\n", total);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		for (k = MR_PINNED; k <= MR_IMPLICIT; k++) {
+			struct row *w = &rows[n];
+			struct pair p;
+
+			if (!(cases[i].kinds & (1u << k)))
+				continue;
+			snprintf(w->name, sizeof(w->name), "%s.%s",
+				 cases[i].name, mr_kind_name[k]);
+			w->want = cases[i].want;
+			strcpy(w->r.got, "-");
+			/* Fresh QPs for each case: an error moves them to ERR. */
+			if (pair_open(&p)) {
+				snprintf(w->r.why, sizeof(w->r.why),
+					 "setup: %s", strerror(errno));
+				w->ok = false;
+			} else {
+				w->ok = cases[i].fn(&p, k, &w->r);
+			}
+			pair_close(&p);
+			n++;
+			if (!w->ok)
+				printf("# %s: %s\n", w->name, w->r.why);
+			printf("%sok %u %s\n", w->ok ? "" : "not ", n, w->name);
+			fflush(stdout);
+			failed += !w->ok;
+		}
+	}
+	printf("#\n# %-46s %-32s %-32s %s\n", "case", "expected", "observed",
+	       "result");
+	for (i = 0; i < n; i++)
+		printf("# %-46s %-32s %-32s %s\n", rows[i].name, rows[i].want,
+		       rows[i].r.got, rows[i].ok ? "PASS" : "FAIL");
+	printf("# bad-input cases: %u, passed %u, failed %u\n", n, n - failed,
+	       failed);
+	return failed ? 1 : 0;
+}
