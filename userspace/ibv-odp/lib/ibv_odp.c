@@ -11,10 +11,13 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <linux/netlink.h>
 
 #include <infiniband/verbs.h>
 #include <rdma/ib_user_ioctl_cmds.h>
 #include <rdma/ib_user_ioctl_verbs.h>
+#include <rdma/rdma_netlink.h>
 #include <rdma/rdma_user_ioctl_cmds.h>
 
 #include "ibv_odp.h"
@@ -143,6 +146,85 @@ EXPORT int ibv_odp_mr_is_implicit(const struct ibv_mr *mr)
 	return mr && !mr->addr && mr->length == SIZE_MAX;
 }
 
+static void put_attr(char *msg, size_t *len, uint16_t type, const void *data,
+		     uint16_t size)
+{
+	struct nlattr *a = (struct nlattr *)(msg + *len);
+
+	a->nla_type = type;
+	a->nla_len = NLA_HDRLEN + size;
+	memcpy(msg + *len + NLA_HDRLEN, data, size);
+	*len += NLA_ALIGN(a->nla_len);
+}
+
+/*
+ * An ioctl command carries the uverbs driver id of the device, which the
+ * kernel checks; libibverbs keeps it to itself, the kernel tells it over
+ * RDMA netlink (the uverbs client's information of the device).
+ */
+static int uverbs_driver_id(struct ibv_device *dev, uint32_t *id)
+{
+	union {
+		struct nlmsghdr nh;
+		char buf[8192];
+	} msg;
+	struct nlmsghdr *nh = &msg.nh;
+	uint32_t index;
+	size_t len, off;
+	ssize_t n;
+	int fd, ret, dev_index;
+
+	dev_index = ibv_get_device_index(dev);
+	if (dev_index < 0)
+		return EOPNOTSUPP;
+	index = dev_index;
+	memset(&msg, 0, sizeof(msg.nh) + 64);
+	len = NLMSG_HDRLEN;
+	put_attr(msg.buf, &len, RDMA_NLDEV_ATTR_DEV_INDEX, &index, sizeof(index));
+	put_attr(msg.buf, &len, RDMA_NLDEV_ATTR_CHARDEV_TYPE, "uverbs",
+		 sizeof("uverbs"));
+	nh->nlmsg_len = len;
+	nh->nlmsg_type = RDMA_NL_GET_TYPE(RDMA_NL_NLDEV,
+					  RDMA_NLDEV_CMD_GET_CHARDEV);
+	nh->nlmsg_flags = NLM_F_REQUEST;
+	nh->nlmsg_seq = 1;
+
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_RDMA);
+	if (fd < 0)
+		return errno;
+	if (send(fd, &msg, len, 0) != (ssize_t)len) {
+		ret = errno;
+		close(fd);
+		return ret;
+	}
+	n = recv(fd, &msg, sizeof(msg), 0);
+	ret = n < 0 ? errno : 0;
+	close(fd);
+	if (ret)
+		return ret;
+	if (!NLMSG_OK(nh, n))
+		return EIO;
+	if (nh->nlmsg_type == NLMSG_ERROR) {
+		struct nlmsgerr *err = NLMSG_DATA(nh);
+
+		return err->error ? -err->error : EIO;
+	}
+	for (off = NLMSG_HDRLEN; off + NLA_HDRLEN <= nh->nlmsg_len;) {
+		struct nlattr *a = (struct nlattr *)(msg.buf + off);
+
+		if (a->nla_len < NLA_HDRLEN || off + a->nla_len > nh->nlmsg_len)
+			break;
+		if ((a->nla_type & NLA_TYPE_MASK) ==
+		    RDMA_NLDEV_ATTR_UVERBS_DRIVER_ID &&
+		    a->nla_len >= NLA_HDRLEN + sizeof(*id)) {
+			memcpy(id, msg.buf + off + NLA_HDRLEN, sizeof(*id));
+			return 0;
+		}
+		off += NLA_ALIGN(a->nla_len);
+	}
+	return EOPNOTSUPP;
+}
+
 /*
  * UVERBS_METHOD_ADVISE_MR through the ioctl interface, which is what
  * ibv_advise_mr() does in providers that implement it: the PD handle, the
@@ -160,11 +242,14 @@ EXPORT int ibv_odp_prefetch_ioctl(struct ibv_pd *pd,
 		struct ib_uverbs_attr attrs[4];
 	} cmd;
 	struct ib_uverbs_sge *sges;
-	uint32_t i;
+	uint32_t i, driver_id;
 	int ret;
 
 	if (!num_sge || !sg_list || num_sge > UINT16_MAX / sizeof(*sges))
 		return EINVAL;
+	ret = uverbs_driver_id(pd->context->device, &driver_id);
+	if (ret)
+		return ret;
 	sges = calloc(num_sge, sizeof(*sges));
 	if (!sges)
 		return ENOMEM;
@@ -179,6 +264,7 @@ EXPORT int ibv_odp_prefetch_ioctl(struct ibv_pd *pd,
 	cmd.hdr.object_id = UVERBS_OBJECT_MR;
 	cmd.hdr.method_id = UVERBS_METHOD_ADVISE_MR;
 	cmd.hdr.num_attrs = 4;
+	cmd.hdr.driver_id = driver_id;
 	cmd.attrs[0].attr_id = UVERBS_ATTR_ADVISE_MR_PD_HANDLE;
 	cmd.attrs[0].flags = UVERBS_ATTR_F_MANDATORY;
 	cmd.attrs[0].data = pd->handle;
