@@ -50,7 +50,7 @@ EOC
 		$(pkg-config --cflags --libs libibv-odp) -Wl,-rpath,$libdir || ok=0
 	gcc -Wall -Wextra -Werror -o /tmp/pc-static /tmp/pc-test.c \
 		$(pkg-config --cflags libibv-odp) $libdir/libibv-odp.a \
-		$(pkg-config --libs-only-l --static libibv-odp | sed 's/-libv-odp//') || ok=0
+		$(pkg-config --libs-only-l libibverbs) || ok=0
 	for p in /tmp/pc-shared /tmp/pc-static; do
 		o=$($p) || ok=0
 		note "$p: $o"
