@@ -94,6 +94,8 @@ static uint64_t cnt(enum ibv_odp_counter c)
 {
 	struct ibv_odp_counters v;
 
+	/* sysfs keeps the values for the port's lifespan (10 ms). */
+	usleep(20000);
 	if (ibv_odp_read_counters(ctx, 1, &v) || !(v.valid & (1U << c)))
 		return UINT64_MAX;
 	return v.value[c];

@@ -630,11 +630,14 @@ static int cmd_probe(int argc, char **argv)
 			goto out;
 		}
 	}
+	usleep(20000);
 	if (have_cnt)
 		have_cnt = !ibv_odp_read_counters(ctx, a.port, &c1);
 	if (post_wait(qp, cq, IBV_WR_RDMA_WRITE, src, dst, size, mr, &t_w) ||
 	    post_wait(qp, cq, IBV_WR_RDMA_READ, back, dst, size, mr, &t_r))
 		goto out;
+	/* sysfs keeps the values for the port's lifespan (10 ms). */
+	usleep(20000);
 	if (have_cnt)
 		have_cnt = !ibv_odp_read_counters(ctx, a.port, &c2);
 	if (memcmp(dst, src, size) || memcmp(back, src, size)) {
