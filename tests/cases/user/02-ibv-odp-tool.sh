@@ -96,7 +96,10 @@ if [ $st = 0 ] && grep -qx "data: verified" /tmp/probe && [ "$pf" = 0 ] &&
 # stats --watch while a probe runs: one line per interval with the changes.
 "$T" stats -d $DEV --watch -i 2 -c 4 > /tmp/watch 2>&1 &
 wpid=$!
-sleep 1
+# The probe once the first reading is out (starting a verbs program takes
+# a while under TCG).
+n=0
+while ! grep -q "^  page_prefetch" /tmp/watch && [ $n -lt 150 ]; do sleep 0.2; n=$((n + 1)); done
 "$T" probe -d $DEV -s 64K > /dev/null 2>&1
 wait $wpid; st=$?
 cat /tmp/watch
