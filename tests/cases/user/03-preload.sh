@@ -81,7 +81,7 @@ perf() {	# name binary shim(0|1)
 		[ $((f1 - f0)) = 0 ] || { note "$name: ODP faults without the shim"; ok=0; }
 	fi
 	if [ $ok = 1 ]; then result PASS "$name"; else
-		flunk "$name"; tail -5 /tmp/srv.txt /tmp/cli.txt; fi
+		flunk "$name"; tail -n 5 /tmp/srv.txt /tmp/cli.txt; fi
 }
 perf ib_write_bw-shim /usr/bin/ib_write_bw 1
 perf ib_write_bw-noshim /usr/bin/ib_write_bw 0
