@@ -14,7 +14,7 @@ KERNEL_BENCH := $(BUILD)/bzImage-bench
 T ?=
 
 .PHONY: help all deps kernel kernel-bench kernel-tree kernel-reset kernel-export \
-	checkpatch userspace perftest test stress demo bench clean distclean
+	checkpatch userspace install-ibv-odp perftest test stress demo bench clean distclean
 
 help:
 	@echo "make deps           install the Debian packages the project needs"
@@ -24,7 +24,8 @@ help:
 	@echo "make kernel-export  write the commits of that tree back to kernel/mm and kernel/rdma"
 	@echo "make kernel-reset   drop local work in the tree and re-apply the series"
 	@echo "make checkpatch     checkpatch.pl --strict over every patch"
-	@echo "make userspace      build the user-space programs and tests"
+	@echo "make userspace      build the user-space programs and tests (and ibv-odp)"
+	@echo "make install-ibv-odp  install libibv-odp, its preload shim and ibv-odp (PREFIX=/usr/local)"
 	@echo "make perftest       fetch perftest 25.01 from Debian, patch and build it"
 	@echo "make test           build everything, boot the test kernel, run every test (T=suite)"
 	@echo "make stress         long stress run: 10-minute invalidation storm, kills, swap pressure"
@@ -57,6 +58,11 @@ checkpatch: kernel-tree
 
 userspace: kernel-tree perftest
 	@$(MAKE) -s -C tests/progs BUILD=$(BUILD)
+	@$(MAKE) -s -C userspace/ibv-odp BUILD=$(BUILD)
+
+# libibv-odp, its preload shim and the ibv-odp tool, under PREFIX (/usr/local)
+install-ibv-odp:
+	@$(MAKE) -s -C userspace/ibv-odp BUILD=$(BUILD) install
 
 perftest: deps
 	@scripts/perftest.sh $(BUILD)
@@ -81,7 +87,7 @@ bench:
 
 clean:
 	rm -rf $(BUILD)/kbuild-* $(BUILD)/bzImage-* $(BUILD)/config-* $(BUILD)/results \
-		$(BUILD)/progs $(BUILD)/perftest
+		$(BUILD)/progs $(BUILD)/perftest $(BUILD)/ibv-odp
 	$(MAKE) -s -C tests/progs clean BUILD=$(BUILD)
 
 distclean:

@@ -6,17 +6,17 @@
 g=$(gid_index) || fail "rxe0 has no RoCE v2 GID for $IP"
 pt=$BUILD/perftest
 [ -x "$pt/ib_write_bw" ] || fail "$pt/ib_write_bw not built (make perftest)"
+odp=$BUILD/ibv-odp/bin/ibv-odp
+[ -x "$odp" ] || fail "$odp not built (make userspace)"
 echo "== rxe0"
 rdma link show $DEV/1
 ibv_devinfo -d $DEV | grep -E 'hca_id|transport|state|active_mtu|link_layer'
-ibv_devinfo -v -d $DEV | sed -n '/general_odp_caps/,/xrc_odp_caps/p'
-odp_counters() {
-	rdma statistic show link $DEV/1 | tr ' ' '\n' |
-		awk '/^(odp_|page_)/ { n = $0; next } n { printf "  %-20s %s\n", n, $0; n = "" }'
-}
 echo
-echo "== ODP counters before"
-odp_counters
+echo "== ODP capabilities (ibv-odp caps)"
+"$odp" caps -d $DEV
+echo
+echo "== ODP counters before (ibv-odp stats)"
+"$odp" stats -d $DEV
 status=0
 for t in write read send; do
 	echo
@@ -28,6 +28,6 @@ for t in write read send; do
 	wait $! || status=1
 done
 echo
-echo "== ODP counters after"
-odp_counters
+echo "== ODP counters after (ibv-odp stats)"
+"$odp" stats -d $DEV
 exit $status
