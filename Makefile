@@ -28,7 +28,8 @@ help:
 	@echo "make perftest       fetch perftest 25.01 from Debian, patch and build it"
 	@echo "make test           build everything, boot the test kernel, run every test (T=suite)"
 	@echo "make demo           boot, add rxe, run perftest over rxe"
-	@echo "make bench          benchmarks (bench kernel)"
+	@echo "make bench          boot the bench kernel, measure ODP against pinned memory:"
+	@echo "                    bench/results.md, results.png, results.csv"
 	@echo "make clean          remove $(BUILD) except the unpacked kernel tree"
 
 all: kernel userspace
@@ -66,12 +67,13 @@ test: kernel userspace
 demo: kernel userspace
 	@demo/run.sh $(KERNEL_TEST) $(OUT)/demo
 
-bench:
-	@echo "make bench: the benchmarks are not built yet (see the bench issue)"
+bench: kernel-bench userspace
+	@$(MAKE) -s -C bench/progs BUILD=$(BUILD)
+	@bench/run.sh $(KERNEL_BENCH) $(OUT)/bench
 
 clean:
 	rm -rf $(BUILD)/kbuild-* $(BUILD)/bzImage-* $(BUILD)/config-* $(BUILD)/results \
-		$(BUILD)/progs $(BUILD)/perftest
+		$(BUILD)/progs $(BUILD)/bench $(BUILD)/perftest
 	$(MAKE) -s -C tests/progs clean BUILD=$(BUILD)
 
 distclean:
