@@ -21,6 +21,7 @@ import sys
 raw_csv, env_file, config_file, outdir = sys.argv[1:5]
 
 data = {}      # (test, metric, variant, param) -> {rep: value}
+dropped = []
 units = {}
 with open(raw_csv) as f:
     for row in csv.reader(f):
@@ -28,6 +29,11 @@ with open(raw_csv) as f:
             continue
         _, test, metric, variant, param, rep, value, unit = row
         key = (test, metric, variant, param)
+        if test == "steady" and float(value) < 0.005:
+            # perftest printed 0.00 MB/s: a broken measurement (its cycle
+            # counter), not a bandwidth; dropped and counted
+            dropped.append(f"{variant} {param} rep {rep}")
+            continue
         data.setdefault(key, {})[int(rep)] = float(value)
         units[key] = unit
 
@@ -225,6 +231,10 @@ for r in rows:
                f'{fmt(st[0]) if st else "n/a"} | {fmt(st[2]) if st else "n/a"} | '
                f'{tgt} | {met_str(r)} | {fmt(r["best"])} | {fmt3(r["num"])} | {fmt3(r["den"])} | {r["unit"]} |')
 out.append("")
+if dropped:
+    out.append(f"{len(dropped)} perftest runs printed 0.00 MB/s and are left out "
+               "(their repetition counts only for the ratios whose both sides "
+               "were measured): " + ", ".join(dropped) + ".\n")
 out.append("## 6. Memory: pinned pages during each run\n")
 out.append("Largest VmPin (kB, summed over the run's processes) and largest system-wide "
            "count of pinned pages (nr_foll_pin_acquired - released) seen during the run.\n")

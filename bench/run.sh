@@ -27,7 +27,7 @@ start=$(date +%s)
 guest=$!
 # The console carries the guest's progress lines.
 sleep 2
-tail -n +1 -F "$out/console.log" 2>/dev/null | grep --line-buffered -E '^\[bench\]' |
+tail -n +1 -F --pid=$guest "$out/console.log" 2>/dev/null | grep --line-buffered -E '^\[bench\]' |
 	while IFS= read -r l; do
 		printf '%5ds %s\n' $(($(date +%s) - start)) "$l"
 	done &

@@ -38,6 +38,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sched.h>
 #include <time.h>
 #include <unistd.h>
 #include <infiniband/verbs.h>
@@ -397,10 +398,17 @@ static void rdma_run(enum ibv_wr_opcode op, char *laddr, uint32_t lkey,
 		if (n) {
 			done += n;
 			deadline = now_ns() + POLL_SECONDS * 1000000000ULL;
-		} else if (now_ns() > deadline) {
+			continue;
+		}
+		if (now_ns() > deadline)
 			die("no completion for %d s (%zu of %zu done)",
 			    POLL_SECONDS, done, count);
-		}
+		/*
+		 * rxe does the work in kernel work items on these same CPUs;
+		 * on a kernel without preemption a poller that never yields
+		 * keeps them waiting until the next tick.
+		 */
+		sched_yield();
 	}
 }
 
