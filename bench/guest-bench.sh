@@ -32,17 +32,20 @@ g=$(gid_index) || fail "rxe0 has no RoCE v2 GID for $IP"
 } > "$OUT/guest-env.txt"
 cat "$OUT/guest-env.txt"
 
-# Sum of VmPin (kB) of the processes in $1 and the system's pinned pages,
+# Sum of VmPin (kB) of the perftest processes and the system's pinned pages,
 # sampled every half second until $2 exists; the largest seen goes to
 # $2.max.  No fork per sample: reads are shell built-ins.
 sample_pins() {
-	pids=$1 done=$2 vmax=0 smax=0
+	done=$1 vmax=0 smax=0
 	while [ ! -e "$done" ]; do
 		v=0
-		for p in $pids; do
+		for f in /proc/[0-9]*/status; do
 			while read -r k n _; do
-				[ "$k" = "VmPin:" ] && v=$((v + n))
-			done < /proc/$p/status 2>/dev/null
+				case $k in
+				Name:) case $n in ib_*_bw) ;; *) break ;; esac ;;
+				VmPin:) v=$((v + n)); break ;;
+				esac
+			done < "$f" 2>/dev/null
 		done
 		acq=0 rel=0
 		while read -r k n; do
@@ -76,7 +79,7 @@ perftest_run() {
 	timeout 120 taskset -c 1 "$PT/ib_${verb}_bw" $args $IP > /tmp/pt.client 2>&1 &
 	cpid=$!
 	rm -f /tmp/pt.done /tmp/pt.done.max
-	sample_pins "$spid $cpid" /tmp/pt.done &
+	sample_pins /tmp/pt.done &
 	smp=$!
 	wait $cpid; crc=$?
 	wait $spid; src=$?

@@ -2,7 +2,9 @@
 """Turn the raw CSV of one bench boot into ratios, a Markdown table and
 the data file of the plot.
 
-usage: report.py RAW_CSV GUEST_ENV KERNEL_CONFIG OUTDIR
+usage: report.py RAW_CSV GUEST_ENV KERNEL_CONFIG OUTDIR [NOTE_FILE]
+
+NOTE_FILE, when given, is Markdown put under the header of results.md.
 
 Every figure is a ratio of two quantities measured in the same boot.  Both
 are measured REPS times, interleaved; the ratio is taken per repetition
@@ -19,6 +21,7 @@ import statistics
 import sys
 
 raw_csv, env_file, config_file, outdir = sys.argv[1:5]
+note_file = sys.argv[5] if len(sys.argv) > 5 else None
 
 data = {}      # (test, metric, variant, param) -> {rep: value}
 dropped = []
@@ -79,17 +82,21 @@ def ratio(group, name, num, den, target, better, note="", short=None):
     # the best of each (least disturbed by the host's other work): the
     # highest bandwidth, the lowest time
     best = None
-    if a and b:
+    if a and b and min(a.values()) > 0 and min(b.values()) > 0:
+        # (not for differences of two times, which noise can make negative)
         pick = max if units.get(num) == "MB/s" else min
         if pick(b.values()) != 0:
             best = pick(a.values()) / pick(b.values())
     met = None
-    if st is not None and target is not None:
+    # a difference of two times that the noise made negative in some
+    # repetition: the measurement cannot say whether the target is met
+    noisy = any(v <= 0 for v in list(a.values()) + list(b.values()))
+    if st is not None and target is not None and not noisy:
         met = st[1] >= target if better == ">=" else st[1] <= target
     rows.append({
         "group": group, "name": name, "n": len(rs), "ratio": st,
         "target": target, "better": better, "met": met,
-        "best": best, "num": mmm(list(a.values())), "den": mmm(list(b.values())),
+        "noisy": noisy and target is not None, "best": best, "num": mmm(list(a.values())), "den": mmm(list(b.values())),
         "unit": units.get(num, ""), "note": note, "short": short or name,
     })
 
@@ -197,6 +204,8 @@ with open(config_file) as f:
 
 
 def met_str(r):
+    if r.get("noisy"):
+        return "noise"
     if r["met"] is None:
         return "–"
     return "**yes**" if r["met"] else "**no**"
@@ -217,6 +226,9 @@ out.append(f"- Machine: QEMU TCG (`-accel tcg -cpu max`), {env.get('cpus', '?')}
            "ratio min/median/max is over the per-repetition ratios")
 out.append(f"- THP: {env.get('thp', '?')}")
 out.append("")
+if note_file:
+    with open(note_file) as f:
+        out.append(f.read().rstrip() + "\n")
 out.append("Each ratio is A / B as named; A and B are the two measured quantities. "
            "median, min and max are over the per-repetition ratios (repetition r "
            "of A against repetition r of B, measured back to back); \"best A / "
@@ -262,7 +274,10 @@ if swap:
     out.append("|---|---|")
     for k, v in sorted(swap.items()):
         out.append(f"| {k} | {fmt(v)} |")
-    out.append(f"\nData intact: **{'yes' if intact else 'no'}**\n")
+    if "intact" in swap:
+        out.append(f"\nData intact: **{'yes' if intact else 'no'}**\n")
+    else:
+        out.append("\nThe run did not finish: no verdict on the data.\n")
 else:
     out.append("Not run.\n")
 out.append("## Kernel configuration (relevant lines)\n")

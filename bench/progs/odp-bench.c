@@ -12,6 +12,7 @@
  *          pass, a warm pass, and a pass after MADV_DONTNEED (re-fault)
  *   fault  RDMA WRITE into never-touched memory through the implicit MR, per
  *          4 KiB page and per 2 MiB THP, against the CPU's first touch
+ *          (-s 4K or -s 2M: only one of them)
  *   inval  munmap and MADV_DONTNEED of faulted memory with and without an
  *          implicit MR that mirrors it
  *   scale  fault and invalidation cost with 1, 64 and 4096 live granules
@@ -686,7 +687,8 @@ static double first_touch_cost(const double *cold, const double *warm,
 	return m;
 }
 
-static void test_fault(void)
+/* @only: 0 for both, PAGE or GRANULE for one kind of memory */
+static void test_fault(size_t only)
 {
 	const size_t len4k = 4 * MiB, lenthp = 32 * MiB;
 	char *src = map(PAGE, 0, 0);
@@ -707,6 +709,8 @@ static void test_fault(void)
 			long huge0, huge1;
 			char *buf;
 
+			if (only && only != unit)
+				continue;
 			/* the CPU's first touch */
 			buf = map_aligned(len, GRANULE, 0, adv);
 			huge0 = anon_huge_kb();
@@ -1009,7 +1013,7 @@ int main(int argc, char **argv)
 	else if (!strcmp(test, "cold"))
 		test_cold(size ? size : 8 * MiB);
 	else if (!strcmp(test, "fault"))
-		test_fault();
+		test_fault(size);
 	else if (!strcmp(test, "inval"))
 		test_inval(size ? size : GiB);
 	else if (!strcmp(test, "scale"))
