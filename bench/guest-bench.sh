@@ -181,7 +181,7 @@ if want swap; then
 	   echo $(( (4 * mem_kb / 1024 / 1024 + 3) ))G > /sys/block/zram0/disksize &&
 	   mkswap /dev/zram0 > /dev/null && swapon /dev/zram0; then
 		cat /proc/swaps
-		REPS=1 PROG_TIMEOUT=${SWAP_TIMEOUT:-1500} prog swap -s "$len"
+		REPS=1 PROG_TIMEOUT=${SWAP_TIMEOUT:-2400} prog swap -s "$len"
 		grep -E '^(pswp|nr_foll_pin)' /proc/vmstat
 		cat /sys/block/zram0/mm_stat 2>/dev/null
 		swapoff /dev/zram0 2>/dev/null

@@ -262,6 +262,7 @@ for (variant, param) in sorted(mem):
                f'{fmt(m.get("sys_pinned"))} | {ok} |')
 out.append("")
 swap = {k[1]: v[0] for k, v in data.items() if k[0] == "swap" and 0 in v}
+swap_unit = {k[1]: units[k] for k in data if k[0] == "swap"}
 out.append("### Implicit ODP over 4x the guest's RAM (zram swap)\n")
 if swap:
     size = next(k[3] for k in data if k[0] == "swap")
@@ -270,10 +271,10 @@ if swap:
                "The CPU fills every page; the device then RDMA-READs one page in "
                "every 2 MiB (swapped out by then), checks it and RDMA-WRITEs a new "
                "generation into it; finally the CPU checks every byte of the buffer.\n")
-    out.append("| quantity | value |")
-    out.append("|---|---|")
+    out.append("| quantity | value | unit |")
+    out.append("|---|---|---|")
     for k, v in sorted(swap.items()):
-        out.append(f"| {k} | {fmt(v)} |")
+        out.append(f"| {k} | {fmt(v)} | {swap_unit.get(k, '')} |")
     if "intact" in swap:
         out.append(f"\nData intact: **{'yes' if intact else 'no'}**\n")
     else:

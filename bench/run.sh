@@ -20,7 +20,7 @@ only=${BENCH_ONLY:-}
 
 command -v gnuplot >/dev/null || { echo "bench: gnuplot missing (make deps)" >&2; exit 2; }
 
-echo "bench: one boot of ${kernel#"$top"/}, $reps repetitions; progress follows (the whole run takes ~30 min under TCG)"
+echo "bench: one boot of ${kernel#"$top"/}, $reps repetitions; progress follows (about an hour under TCG on a busy host)"
 start=$(date +%s)
 "$top/tests/vm/run-guest.sh" -k "$kernel" -o "$out" -t "${BENCH_TIMEOUT:-5400}" -- \
 	"BUILD=$build REPS=$reps BENCH_ONLY='$only' sh $top/bench/guest-bench.sh" &
