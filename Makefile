@@ -30,7 +30,8 @@ help:
 	@echo "make test           build everything, boot the test kernel, run every test (T=suite)"
 	@echo "make stress         long stress run: 10-minute invalidation storm, kills, swap pressure"
 	@echo "make demo           boot, add rxe, run perftest over rxe"
-	@echo "make bench          benchmarks (bench kernel)"
+	@echo "make bench          boot the bench kernel, measure ODP against pinned memory:"
+	@echo "                    bench/results.md, results.png, results.csv"
 	@echo "make clean          remove $(BUILD) except the unpacked kernel tree"
 
 all: kernel userspace
@@ -82,12 +83,13 @@ stress: kernel userspace
 demo: kernel userspace
 	@demo/run.sh $(KERNEL_TEST) $(OUT)/demo
 
-bench:
-	@echo "make bench: the benchmarks are not built yet (see the bench issue)"
+bench: kernel-bench userspace
+	@$(MAKE) -s -C bench/progs BUILD=$(BUILD)
+	@bench/run.sh $(KERNEL_BENCH) $(OUT)/bench
 
 clean:
 	rm -rf $(BUILD)/kbuild-* $(BUILD)/bzImage-* $(BUILD)/config-* $(BUILD)/results \
-		$(BUILD)/progs $(BUILD)/perftest $(BUILD)/ibv-odp
+		$(BUILD)/progs $(BUILD)/bench $(BUILD)/perftest $(BUILD)/ibv-odp
 	$(MAKE) -s -C tests/progs clean BUILD=$(BUILD)
 
 distclean:

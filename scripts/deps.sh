@@ -13,6 +13,8 @@ pkgs=(
 	rdmacm-utils libibumad-dev perftest libnuma-dev
 	# building perftest from source
 	autoconf automake libtool libpci-dev dpkg-dev pkg-config
+	# make bench: the plot, and kernel profiles in the guest
+	gnuplot-nox linux-perf
 )
 missing=()
 for p in "${pkgs[@]}"; do

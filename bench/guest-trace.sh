@@ -1,0 +1,92 @@
+#!/bin/sh
+# Runs inside the guest (bench kernel): the kernel's own timing of a device
+# fault against the CPU's page fault, free of the user-space polling and
+# scheduling noise around each work request.  function_graph times
+# hmm_mirror_fault() (every rxe access to an ODP MR goes through it: a
+# lookup when the pages are mirrored, a fault when not) and exc_page_fault()
+# (the CPU's), outermost calls only, while odp-bench's fault measurement
+# runs over 4 KiB pages, then over 2 MiB THPs.
+# Output: $OUT/trace-fault.txt (quantiles and breakdown, us)
+. "$TOP/tests/lib.sh"
+B=${ODP_BENCH:-$BUILD/bench/odp-bench}
+T=/sys/kernel/tracing
+[ -d $T/events ] || mount -t tracefs tracefs $T 2>/dev/null
+[ -w $T/current_tracer ] || fail "no tracefs"
+
+# Durations (us) of the outermost calls of each traced function:
+# count, sum, quantiles, and the median of the slower half.
+quantiles() {
+	awk -F'|' 'NF >= 2 {
+		d = $1; sub(/^ *[0-9]+\)/, "", d); gsub(/[^0-9.]/, "", d)
+		name = $2; sub(/^ */, "", name)
+		if (name ~ /^}/) { sub(/^} \/\* /, "", name); sub(/ \*\/.*/, "", name) }
+		else sub(/\(.*/, "", name)
+		if (d != "" && name != "") print name, d
+	}' | sort -k1,1 -k2,2n | awk '
+	function flush() {
+		if (!n) return
+		m = int((n + 1) / 2)
+		s2 = 0; for (i = m + 1; i <= n; i++) s2 += v[i]
+		printf "%-18s n=%6d sum=%10.0f p10=%8.2f p25=%8.2f p50=%8.2f p75=%8.2f p90=%8.2f slower-half-median=%8.2f\n",
+			cur, n, sum, v[int(n*0.1)+1], v[int(n*0.25)+1], v[m], v[int(n*0.75)+1], v[int(n*0.9)+1], v[m + int((n - m + 1) / 2)]
+	}
+	$1 != cur { flush(); cur = $1; n = 0; sum = 0 }
+	{ v[++n] = $2; sum += $2 }
+	END { flush() }'
+}
+
+trace_fault() {
+	echo 0 > $T/tracing_on
+	echo nop > $T/current_tracer
+	echo function_graph > $T/current_tracer || fail "no function_graph tracer"
+	# exc_page_fault() cannot be traced (noinstr): the CPU's fault is
+	# handle_mm_fault() called outside hmm_mirror_fault(), i.e. at depth 0.
+	echo 'hmm_mirror_fault handle_mm_fault' > $T/set_graph_function
+	echo 3 > $T/max_graph_depth
+	echo funcgraph-tail > $T/trace_options
+	echo nofuncgraph-irqs > $T/trace_options 2>/dev/null
+	echo 40000 > $T/buffer_size_kb
+	: > $T/trace
+	echo 1 > $T/tracing_on
+	"$B" fault -s "$1" -r "$2" > "$OUT/trace-fault-$1.csv" || echo "odp-bench fault failed"
+	echo 0 > $T/tracing_on
+	echo "== odp-bench fault -s $1 -r $2: $(grep -c . "$OUT/trace-fault-$1.csv") results"
+	grep -v '^#' $T/trace > /tmp/trace.txt
+	# the outermost calls: no indentation beyond the first level
+	awk -F'|' 'NF >= 2 { b = $2; match(b, /^ */); if (RLENGTH <= 2) print }' /tmp/trace.txt | quantiles
+	# what the calls of each spend their time in (mean per outer call)
+	breakdown < /tmp/trace.txt
+}
+
+breakdown() {
+	awk -F'|' 'NF >= 2 {
+		d = $1; sub(/^ *[0-9]+\)/, "", d); gsub(/[^0-9.]/, "", d)
+		b = $2; match(b, /^ */); ind = RLENGTH
+		open = b ~ /\{ *$/
+		name = b; sub(/^ */, "", name)
+		if (name ~ /^}/) { sub(/^} \/\* /, "", name); sub(/ \*\/.*/, "", name) }
+		else sub(/\(.*/, "", name)
+		if (name == "") next
+		depth = int((ind - 2) / 2)
+		if (depth <= 0) {
+			if (open) top = name
+			else if (d != "") { if (b !~ /}/) top = name; n[top]++ }
+			next
+		}
+		if (d == "") next
+		k = top " > " substr("                ", 1, 2 * depth) name
+		t[k] += d; c[k]++
+	}
+	END {
+		for (k in t) { split(k, a, " > "); p = a[1]
+			if (n[p]) printf "  %-56s %7d calls %9.2f us each %9.2f us per %s\n", k, c[k], t[k] / c[k], t[k] / n[p], p }
+	}' | sort
+}
+
+{
+	trace_fault 4K 2
+	trace_fault 2M 1
+} > "$OUT/trace-fault.txt" 2>&1
+cat "$OUT/trace-fault.txt"
+
+echo nop > $T/current_tracer
