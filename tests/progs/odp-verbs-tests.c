@@ -25,7 +25,6 @@
  * test fails, it is not skipped.
  */
 #define _GNU_SOURCE
-#include <arpa/inet.h>
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -39,14 +38,13 @@
 
 #include "kselftest_harness.h"
 
+#define RDMA_LOOP_SETUP_ONLY
+#include "rdma-loop.h"
+
 #define DEV_NAME	"rxe0"
-#define PORT		1
-#define LOOPBACK_GID	"::ffff:10.0.2.15"	/* RoCE v2 GID of eth0's address */
 
 #define ACCESS_ALL	(IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE | \
 			 IBV_ACCESS_REMOTE_READ | IBV_ACCESS_REMOTE_ATOMIC)
-#define QP_ACCESS	(IBV_ACCESS_REMOTE_WRITE | IBV_ACCESS_REMOTE_READ | \
-			 IBV_ACCESS_REMOTE_ATOMIC)
 #define RC_ODP_NEEDED	(IBV_ODP_SUPPORT_SEND | IBV_ODP_SUPPORT_RECV | \
 			 IBV_ODP_SUPPORT_WRITE | IBV_ODP_SUPPORT_READ | \
 			 IBV_ODP_SUPPORT_ATOMIC)
@@ -365,17 +363,10 @@ static void require_odp(struct __test_metadata *_metadata, struct conn *c)
 static void conn_open(struct __test_metadata *_metadata, struct conn *c,
 		      enum mr_kind kind)
 {
-	struct ibv_device **list;
-	int i, n;
-
 	page_size = sysconf(_SC_PAGESIZE);
 	c->kind = kind;
-	list = ibv_get_device_list(&n);
-	ASSERT_NE(NULL, list) TH_LOG("ibv_get_device_list: %s", strerror(errno));
-	for (i = 0; i < n && !c->ctx; i++)
-		if (!strcmp(ibv_get_device_name(list[i]), DEV_NAME))
-			c->ctx = ibv_open_device(list[i]);
-	ibv_free_device_list(list);
+	loop_dev = DEV_NAME;
+	c->ctx = loop_open();
 	ASSERT_NE(NULL, c->ctx) TH_LOG("cannot open %s", DEV_NAME);
 	c->pd = ibv_alloc_pd(c->ctx);
 	ASSERT_NE(NULL, c->pd);
@@ -390,86 +381,17 @@ static void conn_open(struct __test_metadata *_metadata, struct conn *c,
 	}
 }
 
-/* The index of the RoCE v2 GID of LOOPBACK_GID on PORT, or -1. */
-static int find_gid(struct ibv_context *ctx, int tbl_len, union ibv_gid *gid)
-{
-	struct ibv_gid_entry e;
-	union ibv_gid want;
-	int i;
-
-	if (inet_pton(AF_INET6, LOOPBACK_GID, &want) != 1)
-		return -1;
-	for (i = 0; i < tbl_len; i++) {
-		if (ibv_query_gid_ex(ctx, PORT, i, &e, 0))
-			continue;
-		if (e.gid_type == IBV_GID_TYPE_ROCE_V2 &&
-		    !memcmp(&e.gid, &want, sizeof(want))) {
-			*gid = e.gid;
-			return i;
-		}
-	}
-	return -1;
-}
-
-/* INIT, RTR, RTS towards @dest_qpn at @gid; 0 or an errno value. */
-static int qp_to_rts(struct ibv_qp *qp, uint32_t dest_qpn, union ibv_gid *gid,
-		     int gid_index, enum ibv_mtu mtu)
-{
-	struct ibv_qp_attr init = {
-		.qp_state = IBV_QPS_INIT,
-		.port_num = PORT,
-		.qp_access_flags = QP_ACCESS,
-	};
-	struct ibv_qp_attr rtr = {
-		.qp_state = IBV_QPS_RTR,
-		.path_mtu = mtu,
-		.dest_qp_num = dest_qpn,
-		.max_dest_rd_atomic = 1,
-		.min_rnr_timer = 12,
-		.ah_attr = {
-			.is_global = 1,
-			.grh = { .dgid = *gid, .sgid_index = gid_index,
-				 .hop_limit = 1 },
-			.port_num = PORT,
-		},
-	};
-	struct ibv_qp_attr rts = {
-		.qp_state = IBV_QPS_RTS,
-		.timeout = 14,
-		.retry_cnt = 7,
-		.rnr_retry = 7,
-		.max_rd_atomic = 1,
-	};
-
-	int ret;
-
-	ret = ibv_modify_qp(qp, &init, IBV_QP_STATE | IBV_QP_PKEY_INDEX |
-			    IBV_QP_PORT | IBV_QP_ACCESS_FLAGS);
-	if (ret)
-		return ret;
-	ret = ibv_modify_qp(qp, &rtr, IBV_QP_STATE | IBV_QP_AV |
-			    IBV_QP_PATH_MTU | IBV_QP_DEST_QPN |
-			    IBV_QP_RQ_PSN | IBV_QP_MAX_DEST_RD_ATOMIC |
-			    IBV_QP_MIN_RNR_TIMER);
-	if (ret)
-		return ret;
-	return ibv_modify_qp(qp, &rts, IBV_QP_STATE | IBV_QP_TIMEOUT |
-			     IBV_QP_RETRY_CNT | IBV_QP_RNR_RETRY |
-			     IBV_QP_SQ_PSN | IBV_QP_MAX_QP_RD_ATOMIC);
-}
-
 /* Two RC QPs, a CQ each, connected to each other. */
 static void conn_connect(struct __test_metadata *_metadata, struct conn *c)
 {
 	struct ibv_port_attr port;
 	union ibv_gid gid;
-	int i, gid_index, ret;
+	int i, ret;
 
-	ASSERT_EQ(0, ibv_query_port(c->ctx, PORT, &port));
-	gid_index = find_gid(c->ctx, port.gid_tbl_len, &gid);
-	ASSERT_LE(0, gid_index)
-		TH_LOG("%s port %d has no RoCE v2 GID %s", DEV_NAME, PORT,
-		       LOOPBACK_GID);
+	ASSERT_EQ(0, ibv_query_port(c->ctx, 1, &port));
+	ASSERT_LE(0, loop_find_gid())
+		TH_LOG("%s port 1 has no RoCE v2 GID of 10.0.2.15", DEV_NAME);
+	ASSERT_EQ(0, ibv_query_gid(c->ctx, 1, loop_gid, &gid));
 	for (i = 0; i < 2; i++) {
 		struct ibv_qp_init_attr attr = {
 			.qp_type = IBV_QPT_RC,
@@ -484,8 +406,8 @@ static void conn_connect(struct __test_metadata *_metadata, struct conn *c)
 		ASSERT_NE(NULL, c->qp[i]) TH_LOG("ibv_create_qp: %s", strerror(errno));
 	}
 	for (i = 0; i < 2; i++) {
-		ret = qp_to_rts(c->qp[i], c->qp[!i]->qp_num, &gid, gid_index,
-				port.active_mtu);
+		ret = loop_qp_to_rts(c->qp[i], c->qp[!i]->qp_num, &gid,
+				     port.active_mtu, 1);
 		ASSERT_EQ(0, ret) TH_LOG("qp[%d] to RTS: %s", i, strerror(ret));
 	}
 }

@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Loopback RC QP pairs on rxe0 (10.0.2.15, RoCE v2) and the verbs helpers
- * the stress and bad-input programs share: one posted work request and its
+ * Loopback QPs on rxe0 (10.0.2.15, RoCE v2): the device, its GID and the
+ * INIT/RTR/RTS sequence for RC, UC and UD QPs, used by every test program
+ * that talks to itself over rxe (define RDMA_LOOP_SETUP_ONLY to get just
+ * these); and the RC QP pairs and verbs helpers the stress and bad-input
+ * programs share: one posted work request and its
  * completion status, memory registration of the three kinds (pinned,
  * explicit ODP, implicit ODP), and ibv_advise_mr() through the uverbs ioctl
  * (rdma-core 44's rxe provider has no advise_mr op).
@@ -26,56 +29,55 @@
 #include <rdma/ib_user_verbs.h>
 #include <rdma/rdma_user_ioctl_cmds.h>
 
-#define PAGE		4096UL
-#define ACCESS_ALL	(IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE | \
-			 IBV_ACCESS_REMOTE_READ | IBV_ACCESS_REMOTE_ATOMIC)
+/* ---- device, GID, QP states: every loopback program ------------------ */
 
-/* Kinds of memory region. */
-enum mr_kind { MR_PINNED, MR_ODP, MR_IMPLICIT };
-
-static const char *const mr_kind_name[] __attribute__((unused)) = { "pinned", "odp", "implicit" };
-
-/* qp[0] and qp[1] connected to each other, each with its own CQ. */
-struct pair {
-	struct ibv_context *ctx;
-	struct ibv_pd *pd;
-	struct ibv_cq *cq[2];
-	struct ibv_qp *qp[2];
-	bool own_ctx;
-};
+#define LOOP_QKEY	0x11111111	/* of every UD QP */
 
 static const char *loop_dev __attribute__((unused)) = "rxe0";
 static int loop_gid __attribute__((unused)) = -1;
 
-static inline int loop_find_gid(void)
+/* Whether GID @i of @loop_dev's port 1 is 10.0.2.15's RoCE v2 GID. */
+static inline bool loop_gid_is_ours(int i)
 {
 	char path[128], buf[64];
-	int i;
+	FILE *f;
+	bool ok;
 
-	for (i = 0; i < 16; i++) {
-		FILE *f;
-		bool ok;
+	snprintf(path, sizeof(path),
+		 "/sys/class/infiniband/%s/ports/1/gids/%d", loop_dev, i);
+	f = fopen(path, "r");
+	if (!f)
+		return false;
+	ok = fgets(buf, sizeof(buf), f) &&
+	     !strncmp(buf, "0000:0000:0000:0000:0000:ffff:0a00:020f", 39);
+	fclose(f);
+	if (!ok)
+		return false;
+	snprintf(path, sizeof(path),
+		 "/sys/class/infiniband/%s/ports/1/gid_attrs/types/%d",
+		 loop_dev, i);
+	f = fopen(path, "r");
+	if (!f)
+		return false;
+	ok = fgets(buf, sizeof(buf), f) && !strncmp(buf, "RoCE v2", 7);
+	fclose(f);
+	return ok;
+}
 
-		snprintf(path, sizeof(path),
-			 "/sys/class/infiniband/%s/ports/1/gids/%d", loop_dev, i);
-		f = fopen(path, "r");
-		if (!f)
-			continue;
-		ok = fgets(buf, sizeof(buf), f) &&
-		     !strncmp(buf, "0000:0000:0000:0000:0000:ffff:0a00:020f", 39);
-		fclose(f);
-		if (!ok)
-			continue;
-		snprintf(path, sizeof(path),
-			 "/sys/class/infiniband/%s/ports/1/gid_attrs/types/%d",
-			 loop_dev, i);
-		f = fopen(path, "r");
-		if (!f)
-			continue;
-		ok = fgets(buf, sizeof(buf), f) && !strncmp(buf, "RoCE v2", 7);
-		fclose(f);
-		if (ok)
-			return loop_gid = i;
+/*
+ * The index of the RoCE v2 GID of 10.0.2.15 on @loop_dev's port 1 (also
+ * kept in loop_gid), or -1.  The GID table fills in after the device is
+ * added (`rdma link add` returns before): wait up to 5 s for it.
+ */
+static inline int loop_find_gid(void)
+{
+	int i, tries;
+
+	for (tries = 0; tries < 50; tries++) {
+		for (i = 0; i < 16; i++)
+			if (loop_gid_is_ours(i))
+				return loop_gid = i;
+		usleep(100000);
 	}
 	return -1;
 }
@@ -94,45 +96,92 @@ static inline struct ibv_context *loop_open(void)
 	return ctx;
 }
 
-static inline int loop_connect(struct ibv_qp *qp, uint32_t dest, union ibv_gid *gid)
+/*
+ * Take @qp (RC, UC or UD) through INIT, RTR and RTS, towards QP @dest at
+ * @gid on port 1 (the port's own GID: loopback) over GID loop_gid, with
+ * @mtu, and for RC @rd_atomic reads and atomics in flight each way.  The QP
+ * grants remote write, read and atomic access (UC: write; UD: the qkey
+ * LOOP_QKEY).  Returns 0 or the errno value of the failed transition.
+ */
+static inline int loop_qp_to_rts(struct ibv_qp *qp, uint32_t dest,
+				  const union ibv_gid *gid, enum ibv_mtu mtu,
+				  int rd_atomic)
 {
+	enum ibv_qp_type type = qp->qp_type;
 	struct ibv_qp_attr a = {
 		.qp_state = IBV_QPS_INIT, .pkey_index = 0, .port_num = 1,
-		.qp_access_flags = IBV_ACCESS_REMOTE_WRITE |
+		.qkey = LOOP_QKEY,
+		.qp_access_flags = type == IBV_QPT_UC ? IBV_ACCESS_REMOTE_WRITE :
+				   IBV_ACCESS_REMOTE_WRITE |
 				   IBV_ACCESS_REMOTE_READ |
 				   IBV_ACCESS_REMOTE_ATOMIC,
 	};
+	int mask = IBV_QP_STATE | IBV_QP_PKEY_INDEX | IBV_QP_PORT, ret;
 
-	if (ibv_modify_qp(qp, &a, IBV_QP_STATE | IBV_QP_PKEY_INDEX |
-			  IBV_QP_PORT | IBV_QP_ACCESS_FLAGS))
-		return -1;
+	mask |= type == IBV_QPT_UD ? IBV_QP_QKEY : IBV_QP_ACCESS_FLAGS;
+	ret = ibv_modify_qp(qp, &a, mask);
+	if (ret)
+		return ret;
+
 	memset(&a, 0, sizeof(a));
 	a.qp_state = IBV_QPS_RTR;
-	a.path_mtu = IBV_MTU_1024;
-	a.dest_qp_num = dest;
-	a.rq_psn = 0;
-	a.max_dest_rd_atomic = 4;
-	a.min_rnr_timer = 12;
-	a.ah_attr.is_global = 1;
-	a.ah_attr.grh.dgid = *gid;
-	a.ah_attr.grh.sgid_index = loop_gid;
-	a.ah_attr.grh.hop_limit = 1;
-	a.ah_attr.port_num = 1;
-	if (ibv_modify_qp(qp, &a, IBV_QP_STATE | IBV_QP_AV | IBV_QP_PATH_MTU |
-			  IBV_QP_DEST_QPN | IBV_QP_RQ_PSN |
-			  IBV_QP_MAX_DEST_RD_ATOMIC | IBV_QP_MIN_RNR_TIMER))
-		return -1;
+	mask = IBV_QP_STATE;
+	if (type != IBV_QPT_UD) {
+		a.path_mtu = mtu;
+		a.dest_qp_num = dest;
+		a.rq_psn = 0;
+		a.ah_attr.is_global = 1;
+		a.ah_attr.grh.dgid = *gid;
+		a.ah_attr.grh.sgid_index = loop_gid;
+		a.ah_attr.grh.hop_limit = 1;
+		a.ah_attr.port_num = 1;
+		mask |= IBV_QP_AV | IBV_QP_PATH_MTU | IBV_QP_DEST_QPN |
+			IBV_QP_RQ_PSN;
+	}
+	if (type == IBV_QPT_RC) {
+		a.max_dest_rd_atomic = rd_atomic;
+		a.min_rnr_timer = 12;
+		mask |= IBV_QP_MAX_DEST_RD_ATOMIC | IBV_QP_MIN_RNR_TIMER;
+	}
+	ret = ibv_modify_qp(qp, &a, mask);
+	if (ret)
+		return ret;
+
 	memset(&a, 0, sizeof(a));
 	a.qp_state = IBV_QPS_RTS;
-	a.timeout = 14;
-	a.retry_cnt = 7;
-	a.rnr_retry = 7;
 	a.sq_psn = 0;
-	a.max_rd_atomic = 4;
-	return ibv_modify_qp(qp, &a, IBV_QP_STATE | IBV_QP_TIMEOUT |
-			     IBV_QP_RETRY_CNT | IBV_QP_RNR_RETRY |
-			     IBV_QP_SQ_PSN | IBV_QP_MAX_QP_RD_ATOMIC);
+	mask = IBV_QP_STATE | IBV_QP_SQ_PSN;
+	if (type == IBV_QPT_RC) {
+		a.timeout = 14;
+		a.retry_cnt = 7;
+		a.rnr_retry = 7;
+		a.max_rd_atomic = rd_atomic;
+		mask |= IBV_QP_TIMEOUT | IBV_QP_RETRY_CNT | IBV_QP_RNR_RETRY |
+			IBV_QP_MAX_QP_RD_ATOMIC;
+	}
+	return ibv_modify_qp(qp, &a, mask);
 }
+
+#ifndef RDMA_LOOP_SETUP_ONLY
+/* ---- pairs of RC QPs and the helpers of the bad-input programs ------- */
+
+#define PAGE		4096UL
+#define ACCESS_ALL	(IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE | \
+			 IBV_ACCESS_REMOTE_READ | IBV_ACCESS_REMOTE_ATOMIC)
+
+/* Kinds of memory region. */
+enum mr_kind { MR_PINNED, MR_ODP, MR_IMPLICIT };
+
+static const char *const mr_kind_name[] __attribute__((unused)) = { "pinned", "odp", "implicit" };
+
+/* qp[0] and qp[1] connected to each other, each with its own CQ. */
+struct pair {
+	struct ibv_context *ctx;
+	struct ibv_pd *pd;
+	struct ibv_cq *cq[2];
+	struct ibv_qp *qp[2];
+	bool own_ctx;
+};
 
 /*
  * Connected QPs on @ctx and @pd, or on a context and PD of their own when
@@ -173,9 +222,11 @@ static inline int pair_open_on(struct pair *p, struct ibv_context *ctx,
 			return -1;
 	}
 	/* ibv_modify_qp() returns its error rather than setting errno. */
-	errno = loop_connect(p->qp[0], p->qp[1]->qp_num, &gid);
+	errno = loop_qp_to_rts(p->qp[0], p->qp[1]->qp_num, &gid,
+			       IBV_MTU_1024, 4);
 	if (!errno)
-		errno = loop_connect(p->qp[1], p->qp[0]->qp_num, &gid);
+		errno = loop_qp_to_rts(p->qp[1], p->qp[0]->qp_num, &gid,
+				       IBV_MTU_1024, 4);
 	if (errno) {
 		if (errno < 0)
 			errno = -errno;
@@ -391,5 +442,7 @@ static inline const char *wc_name(int st)
 	default: return ibv_wc_status_str((enum ibv_wc_status)st);
 	}
 }
+
+#endif /* RDMA_LOOP_SETUP_ONLY */
 
 #endif

@@ -9,175 +9,7 @@
  * Prints TAP ("ok N name" / "not ok N name"); exits 1 if any case failed.
  */
 #define _GNU_SOURCE
-#include <errno.h>
-#include <stdbool.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/mman.h>
-#include <time.h>
-#include <unistd.h>
-#include <infiniband/verbs.h>
-
-#define PAGE		4096UL
-#define ACCESS_ALL	(IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE | \
-			 IBV_ACCESS_REMOTE_READ | IBV_ACCESS_REMOTE_ATOMIC)
-
-struct pair {
-	struct ibv_context *ctx;
-	struct ibv_pd *pd;
-	struct ibv_cq *cq[2];
-	struct ibv_qp *qp[2];
-};
-
-static int gid_index = -1;
-static const char *devname = "rxe0";
-
-static int find_gid(void)
-{
-	char path[128], buf[64];
-	int i;
-
-	for (i = 0; i < 16; i++) {
-		FILE *f;
-		bool ok;
-
-		snprintf(path, sizeof(path),
-			 "/sys/class/infiniband/%s/ports/1/gids/%d", devname, i);
-		f = fopen(path, "r");
-		if (!f)
-			continue;
-		ok = fgets(buf, sizeof(buf), f) &&
-		     !strncmp(buf, "0000:0000:0000:0000:0000:ffff:0a00:020f", 39);
-		fclose(f);
-		if (!ok)
-			continue;
-		snprintf(path, sizeof(path),
-			 "/sys/class/infiniband/%s/ports/1/gid_attrs/types/%d",
-			 devname, i);
-		f = fopen(path, "r");
-		if (!f)
-			continue;
-		ok = fgets(buf, sizeof(buf), f) && !strncmp(buf, "RoCE v2", 7);
-		fclose(f);
-		if (ok)
-			return i;
-	}
-	return -1;
-}
-
-static int connect_qp(struct ibv_qp *qp, uint32_t dest, union ibv_gid *gid)
-{
-	struct ibv_qp_attr a = {
-		.qp_state = IBV_QPS_INIT, .pkey_index = 0, .port_num = 1,
-		.qp_access_flags = IBV_ACCESS_REMOTE_WRITE |
-				   IBV_ACCESS_REMOTE_READ |
-				   IBV_ACCESS_REMOTE_ATOMIC,
-	};
-
-	if (ibv_modify_qp(qp, &a, IBV_QP_STATE | IBV_QP_PKEY_INDEX |
-			  IBV_QP_PORT | IBV_QP_ACCESS_FLAGS))
-		return -1;
-	memset(&a, 0, sizeof(a));
-	a.qp_state = IBV_QPS_RTR;
-	a.path_mtu = IBV_MTU_1024;
-	a.dest_qp_num = dest;
-	a.rq_psn = 0;
-	a.max_dest_rd_atomic = 1;
-	a.min_rnr_timer = 12;
-	a.ah_attr.is_global = 1;
-	a.ah_attr.grh.dgid = *gid;
-	a.ah_attr.grh.sgid_index = gid_index;
-	a.ah_attr.grh.hop_limit = 1;
-	a.ah_attr.port_num = 1;
-	if (ibv_modify_qp(qp, &a, IBV_QP_STATE | IBV_QP_AV | IBV_QP_PATH_MTU |
-			  IBV_QP_DEST_QPN | IBV_QP_RQ_PSN |
-			  IBV_QP_MAX_DEST_RD_ATOMIC | IBV_QP_MIN_RNR_TIMER))
-		return -1;
-	memset(&a, 0, sizeof(a));
-	a.qp_state = IBV_QPS_RTS;
-	a.timeout = 14;
-	a.retry_cnt = 7;
-	a.rnr_retry = 7;
-	a.sq_psn = 0;
-	a.max_rd_atomic = 1;
-	return ibv_modify_qp(qp, &a, IBV_QP_STATE | IBV_QP_TIMEOUT |
-			     IBV_QP_RETRY_CNT | IBV_QP_RNR_RETRY |
-			     IBV_QP_SQ_PSN | IBV_QP_MAX_QP_RD_ATOMIC);
-}
-
-static int pair_open(struct pair *p)
-{
-	struct ibv_device **list = ibv_get_device_list(NULL);
-	union ibv_gid gid;
-	int i;
-
-	memset(p, 0, sizeof(*p));
-	for (i = 0; list && list[i]; i++)
-		if (!strcmp(ibv_get_device_name(list[i]), devname))
-			p->ctx = ibv_open_device(list[i]);
-	ibv_free_device_list(list);
-	if (!p->ctx || ibv_query_gid(p->ctx, 1, gid_index, &gid))
-		return -1;
-	p->pd = ibv_alloc_pd(p->ctx);
-	if (!p->pd)
-		return -1;
-	for (i = 0; i < 2; i++) {
-		struct ibv_qp_init_attr ia = {
-			.qp_type = IBV_QPT_RC,
-			.cap = { .max_send_wr = 8, .max_recv_wr = 8,
-				 .max_send_sge = 1, .max_recv_sge = 1 },
-		};
-
-		p->cq[i] = ibv_create_cq(p->ctx, 16, NULL, NULL, 0);
-		if (!p->cq[i])
-			return -1;
-		ia.send_cq = ia.recv_cq = p->cq[i];
-		p->qp[i] = ibv_create_qp(p->pd, &ia);
-		if (!p->qp[i])
-			return -1;
-	}
-	if (connect_qp(p->qp[0], p->qp[1]->qp_num, &gid) ||
-	    connect_qp(p->qp[1], p->qp[0]->qp_num, &gid))
-		return -1;
-	return 0;
-}
-
-static void pair_close(struct pair *p)
-{
-	int i;
-
-	for (i = 0; i < 2; i++) {
-		if (p->qp[i])
-			ibv_destroy_qp(p->qp[i]);
-		if (p->cq[i])
-			ibv_destroy_cq(p->cq[i]);
-	}
-	if (p->pd)
-		ibv_dealloc_pd(p->pd);
-	if (p->ctx)
-		ibv_close_device(p->ctx);
-}
-
-/* Wait for one completion on @cq; return its status, or -1 on timeout. */
-static int wait_wc(struct ibv_cq *cq)
-{
-	struct timespec t0, t;
-	struct ibv_wc wc;
-	int n;
-
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	do {
-		n = ibv_poll_cq(cq, 1, &wc);
-		if (n > 0)
-			return wc.status;
-		if (n < 0)
-			return -1;
-		clock_gettime(CLOCK_MONOTONIC, &t);
-	} while (t.tv_sec - t0.tv_sec < 20);
-	return -1;
-}
+#include "rdma-loop.h"
 
 /* One RDMA WRITE or READ from qp[0]; the completion status. */
 static int rdma(struct pair *p, enum ibv_wr_opcode op, void *local,
@@ -202,24 +34,6 @@ static void *map(size_t len, int prot)
 	void *m = mmap(NULL, len, prot, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
 	return m == MAP_FAILED ? NULL : m;
-}
-
-static void fill(unsigned char *b, size_t len, unsigned int seed)
-{
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		b[i] = (unsigned char)(i * 7 + (i / PAGE) * 13 + seed);
-}
-
-static bool is_filled(const unsigned char *b, size_t len, unsigned int seed)
-{
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		if (b[i] != (unsigned char)(i * 7 + (i / PAGE) * 13 + seed))
-			return false;
-	return true;
 }
 
 static bool all(const unsigned char *b, size_t len, unsigned char v)
@@ -503,10 +317,9 @@ int main(int argc, char **argv)
 	unsigned int i, n = sizeof(cases) / sizeof(cases[0]), failed = 0;
 
 	if (argc > 1)
-		devname = argv[1];
-	gid_index = find_gid();
-	if (gid_index < 0) {
-		printf("Bail out! no RoCE v2 GID for 10.0.2.15 on %s\n", devname);
+		loop_dev = argv[1];
+	if (loop_find_gid() < 0) {
+		printf("Bail out! no RoCE v2 GID for 10.0.2.15 on %s\n", loop_dev);
 		return 1;
 	}
 	printf("TAP version 13\n1..%u\n", n);
