@@ -39,9 +39,11 @@
 #include <rdma/ib_user_verbs.h>
 #include <rdma/rdma_user_ioctl_cmds.h>
 
+#define RDMA_LOOP_SETUP_ONLY
+#include "rdma-loop.h"
+
 #define ACCESS_ALL	(IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE | \
 			 IBV_ACCESS_REMOTE_READ | IBV_ACCESS_REMOTE_ATOMIC)
-#define QKEY		0x11111111
 #define GRH_LEN		40
 #define NPAGES		4
 #define LOFF		300		/* transfers start mid-page ... */
@@ -58,12 +60,10 @@
 enum kind { PINNED, EXPLICIT, IMPLICIT };
 static const char *const kind_name[] = { "pinned", "explicit", "implicit" };
 
-static const char *devname = "rxe0";
 static struct ibv_context *ctx;
 static struct ibv_pd *pd;
 static struct ibv_mr *implicit_mr;	/* ACCESS_ALL, on pd */
 static union ibv_gid gid;
-static int gid_index = -1;
 static size_t pg;
 
 #define CHECK(cond, ...) do {						\
@@ -129,7 +129,7 @@ static long long counter(const char *name)
 	FILE *f;
 
 	snprintf(path, sizeof(path),
-		 "/sys/class/infiniband/%s/ports/1/hw_counters/%s", devname,
+		 "/sys/class/infiniband/%s/ports/1/hw_counters/%s", loop_dev,
 		 name);
 	f = fopen(path, "r");
 	if (!f)
@@ -229,56 +229,10 @@ struct qpp {
 
 static int qp_connect(struct qpp *p, int i)
 {
-	struct ibv_qp *qp = p->qp[i];
-	struct ibv_qp_attr a = {
-		.qp_state = IBV_QPS_INIT, .port_num = 1, .qkey = QKEY,
-		.qp_access_flags = IBV_ACCESS_REMOTE_WRITE |
-				   IBV_ACCESS_REMOTE_READ |
-				   IBV_ACCESS_REMOTE_ATOMIC,
-	};
-	int mask = IBV_QP_STATE | IBV_QP_PKEY_INDEX | IBV_QP_PORT;
+	int err = loop_qp_to_rts(p->qp[i], p->qp[!i]->qp_num, &gid,
+				 IBV_MTU_1024, 1);
 
-	if (p->type == IBV_QPT_UD)
-		mask |= IBV_QP_QKEY;
-	else
-		mask |= IBV_QP_ACCESS_FLAGS;
-	if (p->type == IBV_QPT_UC)
-		a.qp_access_flags = IBV_ACCESS_REMOTE_WRITE;
-	CHECK(!ibv_modify_qp(qp, &a, mask), "INIT: %s", strerror(errno));
-
-	memset(&a, 0, sizeof(a));
-	a.qp_state = IBV_QPS_RTR;
-	mask = IBV_QP_STATE;
-	if (p->type != IBV_QPT_UD) {
-		a.path_mtu = IBV_MTU_1024;
-		a.dest_qp_num = p->qp[!i]->qp_num;
-		a.ah_attr.is_global = 1;
-		a.ah_attr.grh.dgid = gid;
-		a.ah_attr.grh.sgid_index = gid_index;
-		a.ah_attr.grh.hop_limit = 1;
-		a.ah_attr.port_num = 1;
-		mask |= IBV_QP_AV | IBV_QP_PATH_MTU | IBV_QP_DEST_QPN |
-			IBV_QP_RQ_PSN;
-	}
-	if (p->type == IBV_QPT_RC) {
-		a.max_dest_rd_atomic = 1;
-		a.min_rnr_timer = 12;
-		mask |= IBV_QP_MAX_DEST_RD_ATOMIC | IBV_QP_MIN_RNR_TIMER;
-	}
-	CHECK(!ibv_modify_qp(qp, &a, mask), "RTR: %s", strerror(errno));
-
-	memset(&a, 0, sizeof(a));
-	a.qp_state = IBV_QPS_RTS;
-	mask = IBV_QP_STATE | IBV_QP_SQ_PSN;
-	if (p->type == IBV_QPT_RC) {
-		a.timeout = 14;
-		a.retry_cnt = 7;
-		a.rnr_retry = 7;
-		a.max_rd_atomic = 1;
-		mask |= IBV_QP_TIMEOUT | IBV_QP_RETRY_CNT | IBV_QP_RNR_RETRY |
-			IBV_QP_MAX_QP_RD_ATOMIC;
-	}
-	CHECK(!ibv_modify_qp(qp, &a, mask), "RTS: %s", strerror(errno));
+	CHECK(!err, "qp[%d] to RTS: %s", i, strerror(err));
 	return 0;
 }
 
@@ -350,7 +304,7 @@ static int qpp_open(struct qpp *p, struct ibv_pd *qpd, enum ibv_qp_type type,
 	if (type == IBV_QPT_UD) {
 		struct ibv_ah_attr aa = {
 			.is_global = 1, .port_num = 1,
-			.grh = { .dgid = gid, .sgid_index = gid_index,
+			.grh = { .dgid = gid, .sgid_index = loop_gid,
 				 .hop_limit = 1 },
 		};
 
@@ -446,7 +400,7 @@ static int send_recv(struct qpp *p, void *src, uint32_t lkey, uint32_t len,
 	if (p->type == IBV_QPT_UD) {
 		wr.wr.ud.ah = p->ah;
 		wr.wr.ud.remote_qpn = p->qp[1]->qp_num;
-		wr.wr.ud.remote_qkey = QKEY;
+		wr.wr.ud.remote_qkey = LOOP_QKEY;
 	}
 	CHECK(!post_recv(p, dst, rlen, dst_lkey), "post recv: %s",
 	      strerror(errno));
@@ -504,10 +458,59 @@ static int atomic_write(struct qpp *p, uint64_t raddr, uint32_t rkey,
 
 enum op { UC_SEND, UC_WRITE, UD_SEND, UD_SRQ, RC_SRQ, RC_ATOMIC_WRITE,
 	  RC_READ_WRITE };
-enum inval { FRESH, DONTNEED, REMAP, MPROTECT };
+enum inval { FRESH, DONTNEED, REMAP, MPROTECT, FORK };
 static const char *const inval_name[] = {
-	"fresh", "dontneed", "remap", "mprotect",
+	"fresh", "dontneed", "remap", "mprotect", "fork",
 };
+
+#define CHILD_SEED	80	/* what a forked child writes into its copy */
+
+/*
+ * A child sharing @len bytes at @mem copy-on-write with the parent.  It
+ * waits for a byte on the pipe *@go, checks that its copy still holds
+ * @want (what was there at fork: nothing the parent or its device wrote
+ * since may reach it), writes its copy and exits 0, or 1 when its copy
+ * changed.
+ */
+static pid_t cow_child(unsigned char *mem, const unsigned char *want,
+		       size_t len, int *go)
+{
+	int fds[2];
+	pid_t pid;
+	char x;
+
+	CHECK(!pipe(fds), "pipe: %s", strerror(errno));
+	fflush(NULL);
+	pid = fork();
+	CHECK(pid >= 0, "fork: %s", strerror(errno));
+	if (!pid) {
+		close(fds[1]);
+		if (read(fds[0], &x, 1) != 1)
+			_exit(2);
+		if (memcmp(mem, want, len))
+			_exit(1);
+		fill(mem, len, 0, CHILD_SEED);
+		_exit(0);
+	}
+	close(fds[0]);
+	*go = fds[1];
+	return pid;
+}
+
+/* Let the child of cow_child() check and write its copy; 0 if it could. */
+static int cow_join(pid_t pid, int go)
+{
+	int status;
+
+	CHECK(write(go, "x", 1) == 1, "pipe write: %s", strerror(errno));
+	close(go);
+	CHECK(waitpid(pid, &status, 0) == pid, "waitpid: %s", strerror(errno));
+	CHECK(WIFEXITED(status) && !WEXITSTATUS(status),
+	      "child status %#x: its copy-on-write copy %s", status,
+	      WIFEXITED(status) && WEXITSTATUS(status) == 1 ?
+	      "changed after fork" : "could not be checked");
+	return 0;
+}
 
 struct bufs {
 	unsigned char *loc, *rem, *shadow;	/* shadow: what rem must hold */
@@ -615,7 +618,8 @@ static int t_op(enum op op, enum kind k, enum inval inv)
 	};
 	struct qpp p;
 	struct bufs b;
-	int ret = -1;
+	pid_t child = -1;
+	int ret = -1, go = -1;
 
 	if (qpp_open(&p, pd, type[op], op == UD_SRQ || op == RC_SRQ,
 		     op == RC_ATOMIC_WRITE) || bufs_alloc(&b, k, NPAGES))
@@ -644,6 +648,21 @@ static int t_op(enum op op, enum kind k, enum inval inv)
 		    mprotect(b.rem, b.len, PROT_READ | PROT_WRITE))
 			goto out;
 		break;
+	case FORK:
+		/*
+		 * Both buffers are shared copy-on-write with a child from
+		 * here on.  The parent writes them (every transfer below
+		 * fills its source first): copy-on-write gives it new
+		 * pages, which the device must use from then on, for what
+		 * it reads and what it writes.  A pinned MR keeps its pages:
+		 * the kernel copies pinned pages for the child at fork.
+		 */
+		child = cow_child(b.rem, b.shadow, b.len, &go);
+		if (child < 0)
+			goto out;
+		fill(b.rem, b.len, 0, 70);
+		fill(b.shadow, b.len, 0, 70);
+		break;
 	}
 	/* Pinned MRs keep the old pages: users register again. */
 	if (k == PINNED && (inv == DONTNEED || inv == REMAP)) {
@@ -658,8 +677,25 @@ static int t_op(enum op op, enum kind k, enum inval inv)
 		goto out;
 	fill(b.rem, b.len, 0, 60);
 	fill(b.shadow, b.len, 0, 60);
-	ret = transfer(&p, &b, op, 4);
+	if (transfer(&p, &b, op, 4))
+		goto out;
+	if (inv == FORK) {
+		/* The child's writes stay in its copy, and the device works on. */
+		int joined = cow_join(child, go);
+
+		child = -1;
+		if (joined || same(b.rem, b.shadow, b.len,
+				   "responder after the child wrote its copy") ||
+		    transfer(&p, &b, op, 5))
+			goto out;
+	}
+	ret = 0;
 out:
+	if (child > 0) {
+		kill(child, SIGKILL);
+		waitpid(child, NULL, 0);
+		close(go);
+	}
 	bufs_free(&b);
 	qpp_close(&p);
 	return ret;
@@ -1340,6 +1376,121 @@ static int t_flush(enum kind k)
 	return 0;
 }
 
+/*
+ * FLUSH after the memory behind the responder's MR changed: munmap and a
+ * new mapping at the same address (with new data), an mprotect round trip,
+ * and fork with copy-on-write broken by the parent.  Each time a FLUSH of
+ * the whole buffer leaves what the process sees alone, then a WRITE and a
+ * FLUSH of the range it wrote land in the process's current memory.
+ */
+static int flush_write_check(struct qpp *p, unsigned char *loc, uint32_t lkey,
+			     unsigned char *rem, uint32_t rkey,
+			     unsigned char *want, size_t len, unsigned int seed)
+{
+	int st;
+
+	st = post_flush(p, (uintptr_t)rem, len, rkey);
+	CHECK_WC(IBV_WC_SUCCESS, st);
+	TRY(same(rem, want, len, "responder after FLUSH"));
+	fill(loc, len, 0, seed);
+	st = rdma(p, IBV_WR_RDMA_WRITE, loc + LOFF, lkey, XLEN,
+		  (uintptr_t)rem + ROFF, rkey);
+	CHECK_WC(IBV_WC_SUCCESS, st);
+	st = post_flush(p, (uintptr_t)rem + ROFF, XLEN, rkey);
+	CHECK_WC(IBV_WC_SUCCESS, st);
+	memcpy(want + ROFF, loc + LOFF, XLEN);
+	return same(rem, want, len, "responder after WRITE and FLUSH");
+}
+
+static int t_flush_inval(enum kind k, enum inval inv)
+{
+	const size_t len = NPAGES * pg;
+	unsigned char *rem = map_anon(len), *loc = map_anon(len), *want;
+	const int access = ACCESS_ALL | ACCESS_FLUSH_GLOBAL;
+	struct ibv_qp_attr qa = {
+		.qp_access_flags = IBV_ACCESS_REMOTE_WRITE |
+				   IBV_ACCESS_REMOTE_READ | ACCESS_FLUSH_GLOBAL,
+	};
+	struct ibv_mr *rmr, *lmr;
+	pid_t child = -1;
+	int ret = -1, go = -1;
+	struct qpp p;
+
+	want = calloc(1, len);
+	CHECK(rem && loc && want, "out of memory");
+	rmr = k == IMPLICIT ?
+		ibv_reg_mr(pd, NULL, SIZE_MAX, access | IBV_ACCESS_ON_DEMAND) :
+		mr_get(k, rem, len, access);
+	lmr = ibv_reg_mr(pd, loc, len, ACCESS_ALL);
+	CHECK(rmr && lmr, "reg_mr with flush access: %s", strerror(errno));
+	TRY(qpp_open(&p, pd, IBV_QPT_RC, false, true));
+	CHECK(!ibv_modify_qp(p.qp[1], &qa, IBV_QP_ACCESS_FLAGS),
+	      "responder QP flush access: %s", strerror(errno));
+	if (flush_write_check(&p, loc, lmr->lkey, rem, rmr->rkey, want, len,
+			      1))
+		goto out;
+	switch (inv) {
+	case REMAP:
+		if (remap(rem, len))
+			goto out;
+		fill(rem, len, 0, 50);
+		fill(want, len, 0, 50);
+		/* A pinned MR keeps the old pages: users register again. */
+		if (k == PINNED) {
+			ibv_dereg_mr(rmr);
+			rmr = mr_get(k, rem, len, access);
+			if (!rmr) {
+				printf("# reg_mr again: %s\n", strerror(errno));
+				goto out;
+			}
+		}
+		break;
+	case MPROTECT:
+		if (mprotect(rem, len, PROT_READ) ||
+		    same(rem, want, len, "responder, read-only") ||
+		    mprotect(rem, len, PROT_READ | PROT_WRITE))
+			goto out;
+		break;
+	case FORK:
+		/* As in t_op(): the parent breaks copy-on-write first. */
+		child = cow_child(rem, want, len, &go);
+		if (child < 0)
+			goto out;
+		fill(rem, len, 0, 70);
+		fill(want, len, 0, 70);
+		break;
+	default:
+		goto out;
+	}
+	if (flush_write_check(&p, loc, lmr->lkey, rem, rmr->rkey, want, len,
+			      2))
+		goto out;
+	if (inv == FORK) {
+		int joined = cow_join(child, go);
+
+		child = -1;
+		if (joined || same(rem, want, len,
+				   "responder after the child wrote its copy") ||
+		    flush_write_check(&p, loc, lmr->lkey, rem, rmr->rkey, want,
+				      len, 3))
+			goto out;
+	}
+	ret = 0;
+out:
+	if (child > 0) {
+		kill(child, SIGKILL);
+		waitpid(child, NULL, 0);
+		close(go);
+	}
+	qpp_close(&p);
+	mr_put(rmr);
+	ibv_dereg_mr(lmr);
+	munmap(rem, len);
+	munmap(loc, len);
+	free(want);
+	return ret;
+}
+
 /* Lifetime */
 
 struct writer {
@@ -1441,7 +1592,7 @@ static long rdma_res_mr(void)
 	FILE *f;
 
 	snprintf(cmd, sizeof(cmd), "rdma resource show %s 2>/dev/null",
-		 devname);
+		 loop_dev);
 	f = popen(cmd, "r");
 	if (!f)
 		return -1;
@@ -1461,8 +1612,7 @@ static long rdma_res_mr(void)
  */
 static void child_traffic(int how, int ready_fd)
 {
-	struct ibv_device **list = ibv_get_device_list(NULL);
-	struct ibv_context *c = NULL;
+	struct ibv_context *c = loop_open();
 	struct ibv_mr *emr, *imr;
 	unsigned char *buf;
 	struct ibv_pd *cpd;
@@ -1470,11 +1620,16 @@ static void child_traffic(int how, int ready_fd)
 	struct qpp p;
 	int i;
 
-	for (i = 0; list && list[i]; i++)
-		if (!strcmp(ibv_get_device_name(list[i]), devname))
-			c = ibv_open_device(list[i]);
 	if (!c)
 		_exit(10);
+	/*
+	 * The QPs address the port by its RoCE v2 GID: a process of its own
+	 * (hold) looks it up here, on its own context.
+	 */
+	if (loop_gid < 0)
+		loop_find_gid();
+	if (loop_gid < 0 || ibv_query_gid(c, 1, loop_gid, &gid))
+		_exit(14);
 	cpd = ibv_alloc_pd(c);
 	buf = map_anon(16 * pg);
 	if (!cpd || !buf)
@@ -1621,6 +1776,7 @@ static int k_fn_advise_errors(int k, int b, int c) { (void)b; (void)c; return t_
 static int k_fn_counters(int k, int b, int c) { (void)b; (void)c; return t_counters(k); }
 static int k_fn_hugetlb(int k, int b, int c) { (void)b; (void)c; return t_hugetlb(k); }
 static int k_fn_flush(int k, int b, int c) { (void)b; (void)c; return t_flush(k); }
+static int k_fn_flush_inval(int k, int inv, int c) { (void)c; return t_flush_inval(k, inv); }
 static int k_fn_iova(int k, int b, int c) { (void)b; (void)c; return t_iova(k); }
 static int k_fn_wrap(int k, int b, int c) { (void)b; (void)c; return t_wrap(k); }
 static int k_fn_dereg(int k, int b, int c) { (void)b; (void)c; return t_dereg_inflight(k); }
@@ -1675,11 +1831,16 @@ static void build_tests(void)
 	add(k_fn_wrap, EXPLICIT, 0, 0, "wrapping_lengths_refused");
 	for (op = 0; op <= RC_READ_WRITE; op++)
 		for (k = PINNED; k <= IMPLICIT; k++)
-			for (inv = FRESH; inv <= MPROTECT; inv++)
+			for (inv = FRESH; inv <= FORK; inv++)
 				add(op_fn, op, k, inv, "%s_%s_%s", op_name[op],
 				    kind_name[k], inval_name[inv]);
 	for (k = PINNED; k <= IMPLICIT; k++)
 		add(k_fn_flush, k, 0, 0, "rc_flush_%s", kind_name[k]);
+	for (k = PINNED; k <= IMPLICIT; k++)
+		for (inv = REMAP; inv <= FORK; inv++)
+			if (inv != DONTNEED)
+				add(k_fn_flush_inval, k, inv, 0, "rc_flush_%s_%s",
+				    kind_name[k], inval_name[inv]);
 	for (k = EXPLICIT; k <= IMPLICIT; k++)
 		add(k_fn_dereg, k, 0, 0, "dereg_under_traffic_%s",
 		    kind_name[k]);
@@ -1691,43 +1852,9 @@ static void build_tests(void)
 	add(k_fn_child, 2, 0, 0, "sigkill_live_odp_mid_traffic");
 }
 
-static int find_gid(void)
-{
-	char path[160], buf[64];
-	int i;
-
-	for (i = 0; i < 16; i++) {
-		FILE *f;
-		bool ok;
-
-		snprintf(path, sizeof(path),
-			 "/sys/class/infiniband/%s/ports/1/gids/%d", devname, i);
-		f = fopen(path, "r");
-		if (!f)
-			continue;
-		ok = fgets(buf, sizeof(buf), f) &&
-		     !strncmp(buf, "0000:0000:0000:0000:0000:ffff:0a00:020f", 39);
-		fclose(f);
-		if (!ok)
-			continue;
-		snprintf(path, sizeof(path),
-			 "/sys/class/infiniband/%s/ports/1/gid_attrs/types/%d",
-			 devname, i);
-		f = fopen(path, "r");
-		if (!f)
-			continue;
-		ok = fgets(buf, sizeof(buf), f) && !strncmp(buf, "RoCE v2", 7);
-		fclose(f);
-		if (ok)
-			return i;
-	}
-	return -1;
-}
-
 int main(int argc, char **argv)
 {
 	const char *only = NULL;
-	struct ibv_device **list;
 	int i, n = 0, failed = 0;
 	bool list_only = false;
 
@@ -1747,15 +1874,11 @@ int main(int argc, char **argv)
 			printf("%s\n", tests[i].name);
 		return 0;
 	}
-	gid_index = find_gid();
-	list = ibv_get_device_list(NULL);
-	for (i = 0; list && list[i]; i++)
-		if (!strcmp(ibv_get_device_name(list[i]), devname))
-			ctx = ibv_open_device(list[i]);
-	ibv_free_device_list(list);
-	if (gid_index < 0 || !ctx || ibv_query_gid(ctx, 1, gid_index, &gid) ||
+	loop_find_gid();
+	ctx = loop_open();
+	if (loop_gid < 0 || !ctx || ibv_query_gid(ctx, 1, loop_gid, &gid) ||
 	    !(pd = ibv_alloc_pd(ctx))) {
-		printf("Bail out! %s: no device, PD or RoCE v2 GID\n", devname);
+		printf("Bail out! %s: no device, PD or RoCE v2 GID\n", loop_dev);
 		return 1;
 	}
 	implicit_mr = ibv_reg_mr(pd, NULL, SIZE_MAX, ACCESS_ALL |

@@ -4,7 +4,9 @@
 # built in the send queue, since rdma-core 44 has no verb for it), and RC
 # WRITE into pages first faulted by a READ, through pinned, explicit and
 # implicit ODP MRs, on never-touched memory and after MADV_DONTNEED,
-# munmap+mmap and mprotect of both sides, with data checked byte for byte.
+# munmap+mmap and mprotect of both sides and fork (copy-on-write broken by
+# the parent, the child's copy checked), with data checked byte for byte.
+# FLUSH also after munmap+mmap, mprotect and fork.
 . "$TOP/tests/lib.sh"
 bin=$BUILD/progs/odp-ops
 [ -x "$bin" ] || fail "$bin not built (make userspace)"

@@ -40,8 +40,11 @@ else
 fi
 
 rdma link add $DEV type rxe netdev eth0 || { result FAIL link-re-add; exit 1; }
+# The port turns ACTIVE and its GID table fills in after `rdma link add`
+# returns: wait for both before the next program looks the GID up.
 i=0
-while ! ibv_devinfo -d $DEV 2>/dev/null | grep -q PORT_ACTIVE && [ $i -lt 100 ]; do
+until ibv_devinfo -d $DEV 2>/dev/null | grep -q PORT_ACTIVE &&
+    gid_index > /dev/null || [ $i -ge 100 ]; do
 	sleep 0.1; i=$((i + 1))
 done
 if ibv_devinfo -d $DEV | grep -q PORT_ACTIVE && gid_index > /dev/null; then
