@@ -85,7 +85,7 @@ demo: kernel userspace
 
 bench: kernel-bench userspace
 	@$(MAKE) -s -C bench/progs BUILD=$(BUILD)
-	@bench/run.sh $(KERNEL_BENCH) $(OUT)/bench
+	@bench/run.sh $(KERNEL_BENCH) $(OUT)/bench $(BENCH_RESULTS)
 
 clean:
 	rm -rf $(BUILD)/kbuild-* $(BUILD)/bzImage-* $(BUILD)/config-* $(BUILD)/results \
