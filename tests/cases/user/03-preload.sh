@@ -2,9 +2,10 @@
 # The preload shim: a plain verbs program (shim-test) behaves as expected
 # with pinned MRs alone and with `ibv-odp run`; a device without implicit
 # ODP makes the shim pass everything to libibverbs; ibv_rc_pingpong checks
-# its data under the shim; Debian's ib_write_bw (no --odp) runs under the
-# shim with VmPin 0 and ODP faults counted, where the same run without the
-# shim pins its buffers; `ibv-odp run` errors.
+# its data under the shim; Debian's ib_write_bw, ib_read_bw and ib_send_bw
+# (no --odp) run under the shim with VmPin 0, ODP faults counted and their
+# data through rxe, where the same run without the shim pins its buffers;
+# `ibv-odp run` errors.
 . "$TOP/tests/lib.sh"
 B=$BUILD/ibv-odp
 T=$B/bin/ibv-odp
@@ -51,28 +52,34 @@ else
 	flunk rc_pingpong
 fi
 
-# Debian's perftest, not built for ODP and run without --odp.
+# Debian's perftest, not built for ODP and run without --odp: 100 messages
+# of 64 KiB, long enough for the VmPin sampler (every 0.2 s).
+iters=100
 perf() {	# name binary shim(0|1)
 	name=$1 bin=$2 shim=$3
 	run=""
 	[ $shim = 1 ] && run="$T run --"
-	f0=$(counter page_faults)
+	f0=$(counter page_faults) r0=$(counter rcvd_pkts)
 	rm -f /tmp/done.srv /tmp/done.cli
-	(timeout 180 $run $bin -d $DEV -x "$g" -s 65536 -n 300 -F > /tmp/srv.txt 2>&1
+	(timeout 180 $run $bin -d $DEV -x "$g" -s 65536 -n $iters -F > /tmp/srv.txt 2>&1
 	 echo $? > /tmp/done.srv) &
 	sleep 1
-	(timeout 180 $run $bin -d $DEV -x "$g" -s 65536 -n 300 -F $IP > /tmp/cli.txt 2>&1
+	(timeout 180 $run $bin -d $DEV -x "$g" -s 65536 -n $iters -F $IP > /tmp/cli.txt 2>&1
 	 echo $? > /tmp/done.cli) &
 	pin=$(max_vmpin "${bin##*/}" /tmp/done.cli)
 	wait
 	src=$(cat /tmp/done.srv) crc=$(cat /tmp/done.cli)
-	f1=$(counter page_faults)
+	f1=$(counter page_faults) r1=$(counter rcvd_pkts)
 	row=$(awk '$1 == 65536 && NF >= 5' /tmp/cli.txt | head -1)
-	note "$name: server $src client $crc, VmPin max $pin kB, page_faults +$((f1 - f0)), row: $row"
+	note "$name: server $src client $crc, VmPin max $pin kB, page_faults +$((f1 - f0)), rcvd_pkts +$((r1 - r0)), row: $row"
 	ok=1
 	[ "$src" = 0 ] && [ "$crc" = 0 ] || ok=0
 	set -- $row
-	[ "${2:-}" = 300 ] || ok=0
+	[ "${2:-}" = $iters ] || ok=0
+	# Every byte went through rxe: $iters messages of 64 KiB in packets of
+	# the path MTU at most (1024 on eth0's 1500).
+	[ $((r1 - r0)) -ge $((iters * 65536 / 1024)) ] ||
+		{ note "$name: rxe received $((r1 - r0)) packets"; ok=0; }
 	if [ $shim = 1 ]; then
 		[ "$pin" = 0 ] || { note "$name pinned memory under the shim"; ok=0; }
 		[ $((f1 - f0)) -gt 0 ] || { note "$name: no ODP faults counted"; ok=0; }
@@ -85,6 +92,7 @@ perf() {	# name binary shim(0|1)
 }
 perf ib_write_bw-shim /usr/bin/ib_write_bw 1
 perf ib_write_bw-noshim /usr/bin/ib_write_bw 0
+perf ib_read_bw-shim /usr/bin/ib_read_bw 1
 perf ib_send_bw-shim /usr/bin/ib_send_bw 1
 
 # run: errors.

@@ -21,34 +21,9 @@
 #include <infiniband/verbs.h>
 
 #include "ibv_odp.h"
-#include "loopback.h"
+#include "test.h"
 
-static int failed, test_failed;
 static long page;
-
-static void check(int cond, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static void check(int cond, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (cond)
-		return;
-	test_failed = 1;
-	printf("# check failed: ");
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-}
-
-static void result(const char *name)
-{
-	printf("RESULT %s %s\n", test_failed ? "FAIL" : "PASS", name);
-	fflush(stdout);
-	failed |= test_failed;
-	test_failed = 0;
-}
 
 static struct loop lp;
 static struct ibv_context *ctx;
@@ -422,26 +397,13 @@ out:
 int main(int argc, char **argv)
 {
 	const char *name = argc > 1 ? argv[1] : "rxe0";
-	struct ibv_device **list;
-	int i, n;
 
 	page = sysconf(_SC_PAGESIZE);
 	test_strings();
-	list = ibv_get_device_list(&n);
-	for (i = 0; list && i < n; i++)
-		if (!strcmp(ibv_get_device_name(list[i]), name))
-			ctx = ibv_open_device(list[i]);
-	if (!ctx) {
-		printf("RESULT FAIL open-%s\n", name);
+	if (test_open(&lp, name))
 		return 1;
-	}
-	pd = ibv_alloc_pd(ctx);
-	lp.ctx = ctx;
-	lp.pd = pd;
-	if (!pd || loop_create(&lp)) {
-		printf("RESULT FAIL setup (%s)\n", strerror(errno));
-		return 1;
-	}
+	ctx = lp.ctx;
+	pd = lp.pd;
 	test_caps();
 	test_counters();
 	test_implicit();
@@ -450,6 +412,5 @@ int main(int argc, char **argv)
 	check(!ibv_dealloc_pd(pd), "dealloc PD: every MR was deregistered");
 	result("teardown");
 	ibv_close_device(ctx);
-	ibv_free_device_list(list);
 	return failed;
 }

@@ -17,33 +17,7 @@
 
 #include <infiniband/verbs.h>
 
-#include "loopback.h"
-
-static int failed, test_failed;
-
-static void check(int cond, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static void check(int cond, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (cond)
-		return;
-	test_failed = 1;
-	printf("# check failed: ");
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-}
-
-static void result(const char *name)
-{
-	printf("RESULT %s %s\n", test_failed ? "FAIL" : "PASS", name);
-	fflush(stdout);
-	failed |= test_failed;
-	test_failed = 0;
-}
+#include "test.h"
 
 static long vmpin_kb(void)
 {
@@ -66,10 +40,9 @@ int main(int argc, char **argv)
 {
 	size_t len = 64 * 4096, i;
 	struct ibv_mr *a, *b, *c, *d, *e, *f;
-	struct ibv_device **list;
 	unsigned char *buf;
 	struct loop lp = { };
-	int shim, n, st;
+	int shim, st;
 	static volatile unsigned int vaccess = RW;
 	unsigned int access;
 
@@ -78,15 +51,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	shim = !strcmp(argv[1], "shim");
-	list = ibv_get_device_list(&n);
-	for (i = 0; list && i < (size_t)n; i++)
-		if (!strcmp(ibv_get_device_name(list[i]), "rxe0"))
-			lp.ctx = ibv_open_device(list[i]);
-	lp.pd = lp.ctx ? ibv_alloc_pd(lp.ctx) : NULL;
-	if (!lp.pd || loop_create(&lp)) {
-		printf("RESULT FAIL setup\n");
+	if (test_open(&lp, "rxe0"))
 		return 1;
-	}
 	buf = mmap(NULL, 4 * len, PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (buf == MAP_FAILED)
@@ -219,6 +185,5 @@ int main(int argc, char **argv)
 out:
 	munmap(buf, 4 * len);
 	ibv_close_device(lp.ctx);
-	ibv_free_device_list(list);
 	return failed;
 }

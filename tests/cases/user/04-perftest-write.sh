@@ -1,8 +1,10 @@
 #!/bin/sh
-# perftest ib_write_bw with --odp and --odp_implicit, each --odp_prefetch mode
-# and --odp_refault (see perftest-odp.inc), and the options' misuses refused.
-. "$TOP/tests/pending/user/perftest-odp.inc"
-verb_matrix write 65536 100 25
+# perftest ib_write_bw with --odp and --odp_implicit, --odp_prefetch=sync
+# (--odp) and nofault (--odp_implicit), --odp_refault (--odp): see
+# perftest-odp.inc; and the options' misuses refused.
+. "$TOP/tests/cases/user/perftest-odp.inc"
+ITERS=64 ARGS="-s 8192 -t 8"
+matrix write 16 odp:sync odp_implicit:nofault odp:refault
 # Bad uses are refused with a message.
 "$pt/ib_write_bw" --odp_prefetch=sync > /tmp/out 2>&1
 grep -q -- "--odp_prefetch needs --odp" /tmp/out && result PASS prefetch-needs-odp || flunk prefetch-needs-odp
