@@ -73,12 +73,13 @@ test: kernel userspace
 
 # The stress suites in their long form, with kmemleak on: the invalidation
 # storm runs 600 s, the memory-pressure guest (512 MiB, swap) moves data
-# through 2 GiB for 300 s.
+# through 2 GiB for 300 s.  The figures of both guests end the output.
 stress: kernel userspace
 	@GUEST_TIMEOUT=3000 LOWMEM_TIMEOUT=4200 GUEST_APPEND=kmemleak=on \
 	GUEST_ENV="STRESS_SECS=600 CASE_TIMEOUT=1200" \
 	LOWMEM_ENV="STRESS_SECS=300 PRESSURE_MIB=2048 CASE_TIMEOUT=3900" \
-	tests/run.sh $(KERNEL_TEST) $(OUT)/stress stress pressure
+	tests/run.sh $(KERNEL_TEST) $(OUT)/stress stress pressure; \
+	rc=$$?; tests/stress-table.sh $(OUT)/stress; exit $$rc
 
 demo: kernel userspace
 	@demo/run.sh $(KERNEL_TEST) $(OUT)/demo
