@@ -24,6 +24,14 @@ counts() {
 		END { printf "%d %d %d\n", n, p, f }' "$1" 2>/dev/null || echo "0 0 0"
 }
 row() { printf '%-24s %6s %6s %6s %12s %16s %10s\n' "$@"; }
+# A part's row, added to the totals.
+tn=0 tp=0 tf=0 tb=0 tm=0
+part() {
+	row "$@"
+	tn=$((tn + $2)) tp=$((tp + $3)) tf=$((tf + $4))
+	[ "$6" = - ] || tb=$((tb + $6))
+	[ "$7" = - ] || tm=$((tm + $7))
+}
 
 log() { echo "$main/logs/stress.$1.log"; }
 res=$main/results.txt
@@ -34,32 +42,32 @@ row part cases passed failed iterations "bytes verified" mismatches
 
 # Bad input: one iteration per case, exact errno or status.
 read -r n p f < <(counts "$res" stress/01-badinput)
-[ "$n" -gt 0 ] && row "bad input" "$n" "$p" "$f" \
+[ "$n" -gt 0 ] && part "bad input" "$n" "$p" "$f" \
 	"$(grep -s '^# bad-input cases:' "$(log 01-badinput)" | awk '{ print $4 + 0 }')" - -
 
 # The invalidation storm: transfers and payload bytes checked word by word.
 l=$(log 02-storm)
 read -r n p f < <(counts "$res" stress/02-storm)
 secs=$(kv "$l" STORM seconds)
-[ "$n" -gt 0 ] && row "storm ${secs} s" "$n" "$p" "$f" "$(kv "$l" STORM transfers)" \
+[ "$n" -gt 0 ] && part "storm ${secs} s" "$n" "$p" "$f" "$(kv "$l" STORM transfers)" \
 	"$(kv "$l" STORM bytes_verified)" "$(kv "$l" STORM mismatches)"
 
 # Deregistration under WRITEs: one MR per iteration.
 l=$(log 03-dereg)
 read -r n p f < <(counts "$res" stress/03-dereg)
-[ "$n" -gt 0 ] && row "dereg under writes" "$n" "$p" "$f" "$(kv "$l" DEREG iterations)" - \
+[ "$n" -gt 0 ] && part "dereg under writes" "$n" "$p" "$f" "$(kv "$l" DEREG iterations)" - \
 	"$(kv "$l" DEREG failures)"
 
 # SIGKILL during traffic, and rdma link delete with live ODP MRs: rounds.
 l=$(log 04-kill)
 read -r n p f < <(counts "$res" stress/04-kill)
-[ "$n" -gt 0 ] && row "sigkill" "$n" "$p" "$f" "$(grep -s -c '^# round .*: killed after' "$l")" - -
+[ "$n" -gt 0 ] && part "sigkill" "$n" "$p" "$f" "$(grep -s -c '^# round .*: killed after' "$l")" - -
 l=$(log 05-link-delete)
 read -r n p f < <(counts "$res" stress/05-link-delete)
-[ "$n" -gt 0 ] && row "rdma link delete" "$n" "$p" "$f" "$(grep -s -c '^RESULT PASS link-delete-' "$l")" - -
+[ "$n" -gt 0 ] && part "rdma link delete" "$n" "$p" "$f" "$(grep -s -c '^RESULT PASS link-delete-' "$l")" - -
 
 read -r n p f < <(counts "$res" stress/09-kmemleak)
-[ "$n" -gt 0 ] && row "kmemleak scan" "$n" "$p" "$f" - - -
+[ "$n" -gt 0 ] && part "kmemleak scan" "$n" "$p" "$f" - - -
 
 # Memory pressure: RDMA READs and WRITEs of 64 KiB blocks, each checked,
 # and the whole arena checked by the CPU at the end.
@@ -69,9 +77,10 @@ if [ "$n" -gt 0 ]; then
 	r=$(kv "$l" PRESSURE rdma_reads) w=$(kv "$l" PRESSURE rdma_writes)
 	it=-
 	[ "$r" != - ] && [ "$w" != - ] && it=$((r + w))
-	row "pressure" "$n" "$p" "$f" "$it" "$(kv "$l" PRESSURE bytes_verified)" \
+	part "pressure" "$n" "$p" "$f" "$it" "$(kv "$l" PRESSURE bytes_verified)" \
 		"$(kv "$l" PRESSURE mismatches)"
 fi
+row total "$tn" "$tp" "$tf" - "$tb" "$tm"
 
 echo
 for d in "$main" "$lowmem"; do
