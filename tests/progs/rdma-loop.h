@@ -41,6 +41,7 @@ struct pair {
 	struct ibv_pd *pd;
 	struct ibv_cq *cq[2];
 	struct ibv_qp *qp[2];
+	struct ibv_qp_ex *qpx;	/* qp[0], when opened with send ops */
 	bool own_ctx;
 };
 
@@ -94,13 +95,12 @@ static inline struct ibv_context *loop_open(void)
 	return ctx;
 }
 
-static inline int loop_connect(struct ibv_qp *qp, uint32_t dest, union ibv_gid *gid)
+static inline int loop_connect(struct ibv_qp *qp, uint32_t dest,
+				union ibv_gid *gid, int access)
 {
 	struct ibv_qp_attr a = {
 		.qp_state = IBV_QPS_INIT, .pkey_index = 0, .port_num = 1,
-		.qp_access_flags = IBV_ACCESS_REMOTE_WRITE |
-				   IBV_ACCESS_REMOTE_READ |
-				   IBV_ACCESS_REMOTE_ATOMIC,
+		.qp_access_flags = access,
 	};
 
 	if (ibv_modify_qp(qp, &a, IBV_QP_STATE | IBV_QP_PKEY_INDEX |
@@ -134,12 +134,18 @@ static inline int loop_connect(struct ibv_qp *qp, uint32_t dest, union ibv_gid *
 			     IBV_QP_SQ_PSN | IBV_QP_MAX_QP_RD_ATOMIC);
 }
 
+#define QP_REMOTE_ALL	(IBV_ACCESS_REMOTE_WRITE | IBV_ACCESS_REMOTE_READ | \
+			 IBV_ACCESS_REMOTE_ATOMIC)
+
 /*
  * Connected QPs on @ctx and @pd, or on a context and PD of their own when
- * @ctx is NULL.  Returns 0 or -1 with errno set.
+ * @ctx is NULL; both grant @access (IBV_ACCESS_REMOTE_*) to their peer.
+ * With @send_ops (IBV_QP_EX_WITH_*), qp[0] is created for the extended
+ * post API too, as p->qpx.  Returns 0 or -1 with errno set.
  */
-static inline int pair_open_on(struct pair *p, struct ibv_context *ctx,
-			struct ibv_pd *pd, int depth)
+static inline int pair_open_ex(struct pair *p, struct ibv_context *ctx,
+			       struct ibv_pd *pd, int depth, uint64_t send_ops,
+			       int access)
 {
 	union ibv_gid gid;
 	int i;
@@ -168,20 +174,43 @@ static inline int pair_open_on(struct pair *p, struct ibv_context *ctx,
 		if (!p->cq[i])
 			return -1;
 		ia.send_cq = ia.recv_cq = p->cq[i];
-		p->qp[i] = ibv_create_qp(p->pd, &ia);
+		if (send_ops && !i) {
+			struct ibv_qp_init_attr_ex iax = {
+				.send_cq = ia.send_cq, .recv_cq = ia.recv_cq,
+				.cap = ia.cap, .qp_type = ia.qp_type,
+				.comp_mask = IBV_QP_INIT_ATTR_PD |
+					     IBV_QP_INIT_ATTR_SEND_OPS_FLAGS,
+				.pd = p->pd, .send_ops_flags = send_ops,
+			};
+
+			p->qp[i] = ibv_create_qp_ex(p->ctx, &iax);
+		} else {
+			p->qp[i] = ibv_create_qp(p->pd, &ia);
+		}
 		if (!p->qp[i])
 			return -1;
 	}
+	if (send_ops) {
+		p->qpx = ibv_qp_to_qp_ex(p->qp[0]);
+		if (!p->qpx)
+			return -1;
+	}
 	/* ibv_modify_qp() returns its error rather than setting errno. */
-	errno = loop_connect(p->qp[0], p->qp[1]->qp_num, &gid);
+	errno = loop_connect(p->qp[0], p->qp[1]->qp_num, &gid, access);
 	if (!errno)
-		errno = loop_connect(p->qp[1], p->qp[0]->qp_num, &gid);
+		errno = loop_connect(p->qp[1], p->qp[0]->qp_num, &gid, access);
 	if (errno) {
 		if (errno < 0)
 			errno = -errno;
 		return -1;
 	}
 	return 0;
+}
+
+static inline int pair_open_on(struct pair *p, struct ibv_context *ctx,
+			       struct ibv_pd *pd, int depth)
+{
+	return pair_open_ex(p, ctx, pd, depth, 0, QP_REMOTE_ALL);
 }
 
 static inline int pair_open(struct pair *p)
@@ -201,6 +230,7 @@ static inline void pair_close(struct pair *p)
 		p->qp[i] = NULL;
 		p->cq[i] = NULL;
 	}
+	p->qpx = NULL;
 	if (p->own_ctx) {
 		if (p->pd)
 			ibv_dealloc_pd(p->pd);
