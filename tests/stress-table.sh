@@ -93,6 +93,8 @@ for d in "$main" "$lowmem"; do
 		s="- (no kernel log)"
 	fi
 	printf '%-32s %s\n' "kernel splats (${d##*/} guest)" "$s"
+	c=$(grep -a -s -o 'smp: Brought up .*' "$k" | sed 's/smp: Brought up //')
+	printf '%-32s %s\n' "CPUs online (${d##*/} guest)" "${c:--}"
 done
 l=$(log 09-kmemleak)
 if grep -qs '^RESULT SKIP kmemleak' "$l"; then
