@@ -73,12 +73,20 @@ test: kernel userspace
 
 # The stress suites in their long form, with kmemleak on: the invalidation
 # storm runs 600 s, the memory-pressure guest (512 MiB, swap) moves data
-# through 2 GiB for 300 s.
+# through 2 GiB for 300 s.  The figures of both guests end the output.
+# acpi=noirq: under KASAN and kmemleak, on a busy host, ACPI's interpreter
+# can take longer than its 30 s loop timeout to evaluate the PCI routing
+# (_PRT); the virtio devices then get no interrupt (no PCI_MSI in the test
+# kernel) and the guest hangs before its init.  With acpi=noirq the PCI
+# interrupts are routed without AML; the CPUs still come from ACPI (with
+# acpi=off, the kernel found only one).
 stress: kernel userspace
-	@GUEST_TIMEOUT=3000 LOWMEM_TIMEOUT=4200 GUEST_APPEND=kmemleak=on \
+	@GUEST_TIMEOUT=3000 LOWMEM_TIMEOUT=4200 GUEST_APPEND="kmemleak=on acpi=noirq" \
+	LOWMEM_APPEND=acpi=noirq \
 	GUEST_ENV="STRESS_SECS=600 CASE_TIMEOUT=1200" \
 	LOWMEM_ENV="STRESS_SECS=300 PRESSURE_MIB=2048 CASE_TIMEOUT=3900" \
-	tests/run.sh $(KERNEL_TEST) $(OUT)/stress stress pressure
+	tests/run.sh $(KERNEL_TEST) $(OUT)/stress stress pressure; \
+	rc=$$?; tests/stress-table.sh $(OUT)/stress; exit $$rc
 
 demo: kernel userspace
 	@demo/run.sh $(KERNEL_TEST) $(OUT)/demo

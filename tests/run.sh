@@ -5,7 +5,8 @@
 # Environment: GUEST_TIMEOUT (seconds, default 2400), LOWMEM_TIMEOUT (the
 # memory-pressure guest, default 900), GUEST_ENV / LOWMEM_ENV (variables for
 # the cases of each guest: STRESS_SECS=600 ...), GUEST_APPEND (kernel command
-# line additions for the main guest), BUILD (build directory)
+# line additions for the main guest; LOWMEM_APPEND for the memory-pressure
+# one), BUILD (build directory)
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 kernel=${1:?usage: run.sh BZIMAGE OUTDIR [SUITE]...}
@@ -40,7 +41,7 @@ if [ $# = 0 ] || [ -n "$main" ]; then
 fi
 if [ -n "$low" ]; then
 	"$top/tests/vm/run-guest.sh" -k "$kernel" -o "$out/lowmem" -m 512M -s 4G \
-		-t "${LOWMEM_TIMEOUT:-900}" -- \
+		-t "${LOWMEM_TIMEOUT:-900}" ${LOWMEM_APPEND:+-a "$LOWMEM_APPEND"} -- \
 		"BUILD=$build CASES=$top/tests/cases-lowmem ${LOWMEM_ENV:-} sh $top/tests/run-suites.sh $low"
 	runs+=("lowmem=$out/lowmem")
 fi

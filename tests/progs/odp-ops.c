@@ -38,6 +38,7 @@
 #include <rdma/ib_user_ioctl_verbs.h>
 #include <rdma/ib_user_verbs.h>
 #include <rdma/rdma_user_ioctl_cmds.h>
+#include "rxe-flush.h"
 
 #define RDMA_LOOP_SETUP_ONLY
 #include "rdma-loop.h"
@@ -1209,97 +1210,14 @@ static int t_wrap(enum kind k)
 }
 
 
-/*
- * RDMA FLUSH.  rdma-core 44 has no verb for it (no ibv_wr_flush), though
- * rxe's kernel side executes FLUSH WQEs that user space places in the send
- * queue.  So build one: start an RDMA WRITE through the extended QP API,
- * which writes the WQE into the send queue shared with the kernel but does
- * not hand it over yet, turn it into a FLUSH there (the kernel's WQE layout,
- * struct rxe_send_wqe of <rdma/rdma_user_rxe.h> in Linux 6.12), and post it.
- */
-#define WR_FLUSH		14	/* IB_UVERBS_WR_FLUSH */
-#define ACCESS_FLUSH_GLOBAL	(1 << 8)	/* IB_UVERBS_ACCESS_FLUSH_GLOBAL */
-#define FLUSH_GLOBAL		1	/* IB_FLUSH_GLOBAL */
-#define FLUSH_RANGE		0	/* IB_FLUSH_RANGE */
-#define FLUSH_WR_ID		0x466c757368575221ULL
-
-struct kwqe {				/* struct rxe_send_wqe, 6.12 */
-	uint64_t wr_id;
-	uint32_t reserved, opcode, send_flags, ex;
-	union {
-		struct {
-			uint64_t remote_addr;
-			uint32_t length, rkey;
-			uint8_t type, level;
-		} flush;
-		uint8_t pad[120];
-	} wr;
-	uint32_t status, state;
-	uint64_t iova;
-	uint32_t mask, first_psn, last_psn, ack_length, ssn, has_rd_atomic;
-	struct {
-		uint32_t length, resid, cur_sge, num_sge, sge_offset, reserved;
-	} dma;
-};
-_Static_assert(offsetof(struct kwqe, dma) == 184, "struct rxe_send_wqe layout");
-
-/* The WQE of the RDMA WRITE with FLUSH_WR_ID to @raddr in the send queue. */
-static struct kwqe *find_wqe(uint64_t raddr)
-{
-	char line[512];
-	FILE *f = fopen("/proc/self/maps", "r");
-	struct kwqe *found = NULL;
-
-	if (!f)
-		return NULL;
-	while (!found && fgets(line, sizeof(line), f)) {
-		unsigned long lo, hi, a;
-
-		if (!strstr(line, "uverbs") ||
-		    sscanf(line, "%lx-%lx", &lo, &hi) != 2)
-			continue;
-		for (a = lo; a + sizeof(struct kwqe) <= hi; a += 8) {
-			struct kwqe *w = (struct kwqe *)a;
-
-			if (w->wr_id == FLUSH_WR_ID &&
-			    w->opcode == IBV_WR_RDMA_WRITE &&
-			    w->wr.flush.remote_addr == raddr) {
-				found = w;
-				break;
-			}
-		}
-	}
-	fclose(f);
-	return found;
-}
-
+/* RDMA FLUSH (global visibility, a range), posted as rxe-flush.h does. */
 static int post_flush(struct qpp *p, uint64_t raddr, uint32_t len,
 		      uint32_t rkey)
 {
-	struct kwqe *w;
 	struct ibv_wc wc;
 
-	ibv_wr_start(p->qpx);
-	p->qpx->wr_id = FLUSH_WR_ID;
-	p->qpx->wr_flags = IBV_SEND_SIGNALED;
-	ibv_wr_rdma_write(p->qpx, rkey, raddr);
-	ibv_wr_set_sge(p->qpx, 0, 0, 0);
-	w = find_wqe(raddr);
-	if (!w) {
-		ibv_wr_abort(p->qpx);
-		printf("# no RDMA WRITE WQE found in the send queue\n");
-		return -1;
-	}
-	w->opcode = WR_FLUSH;
-	w->wr.flush.remote_addr = raddr;
-	w->wr.flush.length = len;
-	w->wr.flush.rkey = rkey;
-	w->wr.flush.type = FLUSH_GLOBAL;
-	w->wr.flush.level = FLUSH_RANGE;
-	w->iova = raddr;
-	w->dma.length = w->dma.resid = len;
-	w->dma.num_sge = 0;
-	if (ibv_wr_complete(p->qpx))
+	if (rxe_post_flush(p->qpx, raddr, len, rkey, FLUSH_GLOBAL,
+			   FLUSH_RANGE))
 		return -1;
 	return wait_wc(p->cq[0], &wc);
 }

@@ -100,21 +100,19 @@ static inline struct ibv_context *loop_open(void)
  * Take @qp (RC, UC or UD) through INIT, RTR and RTS, towards QP @dest at
  * @gid on port 1 (the port's own GID: loopback) over GID loop_gid, with
  * @mtu, and for RC @rd_atomic reads and atomics in flight each way.  The QP
- * grants remote write, read and atomic access (UC: write; UD: the qkey
+ * grants @access (IBV_ACCESS_REMOTE_*) to its peer (UD: the qkey
  * LOOP_QKEY).  Returns 0 or the errno value of the failed transition.
  */
-static inline int loop_qp_to_rts(struct ibv_qp *qp, uint32_t dest,
-				  const union ibv_gid *gid, enum ibv_mtu mtu,
-				  int rd_atomic)
+static inline int loop_qp_to_rts_access(struct ibv_qp *qp, uint32_t dest,
+					const union ibv_gid *gid,
+					enum ibv_mtu mtu, int rd_atomic,
+					int access)
 {
 	enum ibv_qp_type type = qp->qp_type;
 	struct ibv_qp_attr a = {
 		.qp_state = IBV_QPS_INIT, .pkey_index = 0, .port_num = 1,
 		.qkey = LOOP_QKEY,
-		.qp_access_flags = type == IBV_QPT_UC ? IBV_ACCESS_REMOTE_WRITE :
-				   IBV_ACCESS_REMOTE_WRITE |
-				   IBV_ACCESS_REMOTE_READ |
-				   IBV_ACCESS_REMOTE_ATOMIC,
+		.qp_access_flags = access,
 	};
 	int mask = IBV_QP_STATE | IBV_QP_PKEY_INDEX | IBV_QP_PORT, ret;
 
@@ -162,6 +160,19 @@ static inline int loop_qp_to_rts(struct ibv_qp *qp, uint32_t dest,
 	return ibv_modify_qp(qp, &a, mask);
 }
 
+/* As loop_qp_to_rts_access(), granting all the QP type allows. */
+static inline int loop_qp_to_rts(struct ibv_qp *qp, uint32_t dest,
+				  const union ibv_gid *gid, enum ibv_mtu mtu,
+				  int rd_atomic)
+{
+	return loop_qp_to_rts_access(qp, dest, gid, mtu, rd_atomic,
+				     qp->qp_type == IBV_QPT_UC ?
+				     IBV_ACCESS_REMOTE_WRITE :
+				     IBV_ACCESS_REMOTE_WRITE |
+				     IBV_ACCESS_REMOTE_READ |
+				     IBV_ACCESS_REMOTE_ATOMIC);
+}
+
 #ifndef RDMA_LOOP_SETUP_ONLY
 /* ---- pairs of RC QPs and the helpers of the bad-input programs ------- */
 
@@ -180,15 +191,22 @@ struct pair {
 	struct ibv_pd *pd;
 	struct ibv_cq *cq[2];
 	struct ibv_qp *qp[2];
+	struct ibv_qp_ex *qpx;	/* qp[0], when opened with send ops */
 	bool own_ctx;
 };
 
+#define QP_REMOTE_ALL	(IBV_ACCESS_REMOTE_WRITE | IBV_ACCESS_REMOTE_READ | \
+			 IBV_ACCESS_REMOTE_ATOMIC)
+
 /*
  * Connected QPs on @ctx and @pd, or on a context and PD of their own when
- * @ctx is NULL.  Returns 0 or -1 with errno set.
+ * @ctx is NULL; both grant @access (IBV_ACCESS_REMOTE_*) to their peer.
+ * With @send_ops (IBV_QP_EX_WITH_*), qp[0] is created for the extended
+ * post API too, as p->qpx.  Returns 0 or -1 with errno set.
  */
-static inline int pair_open_on(struct pair *p, struct ibv_context *ctx,
-			struct ibv_pd *pd, int depth)
+static inline int pair_open_ex(struct pair *p, struct ibv_context *ctx,
+			       struct ibv_pd *pd, int depth, uint64_t send_ops,
+			       int access)
 {
 	union ibv_gid gid;
 	int i;
@@ -217,22 +235,45 @@ static inline int pair_open_on(struct pair *p, struct ibv_context *ctx,
 		if (!p->cq[i])
 			return -1;
 		ia.send_cq = ia.recv_cq = p->cq[i];
-		p->qp[i] = ibv_create_qp(p->pd, &ia);
+		if (send_ops && !i) {
+			struct ibv_qp_init_attr_ex iax = {
+				.send_cq = ia.send_cq, .recv_cq = ia.recv_cq,
+				.cap = ia.cap, .qp_type = ia.qp_type,
+				.comp_mask = IBV_QP_INIT_ATTR_PD |
+					     IBV_QP_INIT_ATTR_SEND_OPS_FLAGS,
+				.pd = p->pd, .send_ops_flags = send_ops,
+			};
+
+			p->qp[i] = ibv_create_qp_ex(p->ctx, &iax);
+		} else {
+			p->qp[i] = ibv_create_qp(p->pd, &ia);
+		}
 		if (!p->qp[i])
 			return -1;
 	}
+	if (send_ops) {
+		p->qpx = ibv_qp_to_qp_ex(p->qp[0]);
+		if (!p->qpx)
+			return -1;
+	}
 	/* ibv_modify_qp() returns its error rather than setting errno. */
-	errno = loop_qp_to_rts(p->qp[0], p->qp[1]->qp_num, &gid,
-			       IBV_MTU_1024, 4);
+	errno = loop_qp_to_rts_access(p->qp[0], p->qp[1]->qp_num, &gid,
+				      IBV_MTU_1024, 4, access);
 	if (!errno)
-		errno = loop_qp_to_rts(p->qp[1], p->qp[0]->qp_num, &gid,
-				       IBV_MTU_1024, 4);
+		errno = loop_qp_to_rts_access(p->qp[1], p->qp[0]->qp_num, &gid,
+					      IBV_MTU_1024, 4, access);
 	if (errno) {
 		if (errno < 0)
 			errno = -errno;
 		return -1;
 	}
 	return 0;
+}
+
+static inline int pair_open_on(struct pair *p, struct ibv_context *ctx,
+			       struct ibv_pd *pd, int depth)
+{
+	return pair_open_ex(p, ctx, pd, depth, 0, QP_REMOTE_ALL);
 }
 
 static inline int pair_open(struct pair *p)
@@ -252,6 +293,7 @@ static inline void pair_close(struct pair *p)
 		p->qp[i] = NULL;
 		p->cq[i] = NULL;
 	}
+	p->qpx = NULL;
 	if (p->own_ctx) {
 		if (p->pd)
 			ibv_dealloc_pd(p->pd);

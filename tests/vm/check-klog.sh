@@ -2,9 +2,13 @@
 # Scan a kernel log for reports that fail a run.  Prints each offending line
 # with a little context and exits 1 when there is one, 0 when the log is clean.
 #
-# usage: check-klog.sh LOGFILE
+# With -c, prints only the number of offending lines (0 for a clean log).
+#
+# usage: check-klog.sh [-c] LOGFILE
 set -u
-log=${1:?usage: check-klog.sh LOGFILE}
+count=
+[ "${1:-}" = -c ] && { count=1; shift; }
+log=${1:?usage: check-klog.sh [-c] LOGFILE}
 [ -r "$log" ] || { echo "check-klog: cannot read $log"; exit 2; }
 
 # Each pattern is an extended regular expression matched against the log.
@@ -31,6 +35,10 @@ patterns=(
 	'Bad page (state|map)'
 )
 re=$(IFS='|'; echo "${patterns[*]}")
+if [ -n "$count" ]; then
+	grep -c -E "$re" "$log"
+	exit 0
+fi
 if grep -n -E "$re" "$log" > /dev/null; then
 	grep -n -E -A8 "$re" "$log" | head -200
 	exit 1
