@@ -1190,9 +1190,13 @@ static const struct remote_case {
 	  { .access = ACCESS_ALL | FG, .op = OP_FLUSH, .len = 64,
 	    .abs = true, .at = 0xffff888000001000ULL,
 	    .ftype = FLUSH_GLOBAL, .want = IBV_WC_REM_ACCESS_ERR,
-	    .keep = KEEP_TARGET,
-	    .deviation = "rxe FLUSH does not bound implicit MRs to user space",
-	    .rxe_gives = IBV_WC_SUCCESS } },
+	    .keep = KEEP_TARGET } },
+	/* Past the user address space, of 4- or 5-level paging alike. */
+	{ "flush_past_user_space", I, "REM_ACCESS_ERR",
+	  { .access = ACCESS_ALL | FG, .op = OP_FLUSH, .len = 64,
+	    .abs = true, .at = 1ULL << 56,
+	    .ftype = FLUSH_GLOBAL, .want = IBV_WC_REM_ACCESS_ERR,
+	    .keep = KEEP_TARGET } },
 	/* Selectivity "whole MR": the VA and length are not looked at. */
 	{ "flush_mr_level_any_range", P | O, "SUCCESS",
 	  { .access = ACCESS_ALL | FG, .op = OP_FLUSH, .len = 0,
