@@ -92,6 +92,8 @@ struct lane {
 	uint64_t counter;	/* atomic lanes: the value the word must hold */
 	/* results */
 	uint64_t xfers, exact, disturbed, bytes, retries, recreated;
+	uint64_t connected_seq;	/* seq of the first transfer on these QPs */
+	int last_status;	/* of the transfer before */
 };
 
 struct storm {
@@ -344,11 +346,14 @@ static void *lane_run(void *arg)
 
 		if (st != IBV_WC_SUCCESS) {
 			if (!disturbed) {
-				FAIL("lane %d (%s %s) seq %llu: status %s (%s) outside any unmap/protect window",
+				FAIL("lane %d (%s %s) seq %llu: status %s (%s) outside any unmap/protect window; QPs %u/%u used since seq %llu, status before %s",
 				     l->id, op_name[l->op],
 				     mr_kind_name[l->kind],
 				     (unsigned long long)l->seq, wc_name(st),
-				     st == -2 ? strerror(errno) : "-");
+				     st == -2 ? strerror(errno) : "-",
+				     l->p.qp[0]->qp_num, l->p.qp[1]->qp_num,
+				     (unsigned long long)l->connected_seq,
+				     wc_name(l->last_status));
 				break;
 			}
 			/* Refused in a window: new QPs, and try again. */
@@ -359,8 +364,11 @@ static void *lane_run(void *arg)
 				break;
 			}
 			l->recreated++;
+			l->connected_seq = l->seq + 1;
+			l->last_status = st;
 			continue;
 		}
+		l->last_status = st;
 		if (c < 0)
 			break;
 		l->xfers++;
