@@ -29,7 +29,6 @@
  * completion or a failed verb ends the program with exit status 1.
  */
 #define _GNU_SOURCE
-#include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -37,19 +36,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sched.h>
 #include <time.h>
 #include <unistd.h>
 #include <infiniband/verbs.h>
-#include <rdma/ib_user_ioctl_cmds.h>
-#include <rdma/ib_user_ioctl_verbs.h>
-#include <rdma/rdma_user_ioctl.h>
+#define RDMA_LOOP_SETUP_ONLY
+#include "rdma-loop.h"
 
-#define DEV_NAME	"rxe0"
 #define PORT		1
-#define LOOPBACK_GID	"::ffff:10.0.2.15"
 
 #define KiB		(1024UL)
 #define MiB		(1024UL * KiB)
@@ -59,8 +54,6 @@
 
 #define ACCESS_ALL	(IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE | \
 			 IBV_ACCESS_REMOTE_READ | IBV_ACCESS_REMOTE_ATOMIC)
-#define QP_ACCESS	(IBV_ACCESS_REMOTE_WRITE | IBV_ACCESS_REMOTE_READ | \
-			 IBV_ACCESS_REMOTE_ATOMIC)
 #define SQ_DEPTH	64	/* work requests in flight */
 #define POLL_SECONDS	30
 
@@ -220,85 +213,22 @@ static void *map_aligned(size_t len, size_t align, int flags, int advice)
 
 /* Device, connection */
 
-static int find_gid(int tbl_len, union ibv_gid *gid)
-{
-	struct ibv_gid_entry e;
-	union ibv_gid want;
-	int i;
-
-	if (inet_pton(AF_INET6, LOOPBACK_GID, &want) != 1)
-		return -1;
-	for (i = 0; i < tbl_len; i++) {
-		if (ibv_query_gid_ex(c.ctx, PORT, i, &e, 0))
-			continue;
-		if (e.gid_type == IBV_GID_TYPE_ROCE_V2 &&
-		    !memcmp(&e.gid, &want, sizeof(want))) {
-			*gid = e.gid;
-			return i;
-		}
-	}
-	return -1;
-}
-
-static void qp_to_rts(struct ibv_qp *qp, uint32_t dest_qpn,
-		      union ibv_gid *gid, int gid_index, enum ibv_mtu mtu)
-{
-	struct ibv_qp_attr init = {
-		.qp_state = IBV_QPS_INIT, .port_num = PORT,
-		.qp_access_flags = QP_ACCESS,
-	};
-	struct ibv_qp_attr rtr = {
-		.qp_state = IBV_QPS_RTR, .path_mtu = mtu,
-		.dest_qp_num = dest_qpn, .max_dest_rd_atomic = 16,
-		.min_rnr_timer = 12,
-		.ah_attr = {
-			.is_global = 1,
-			.grh = { .dgid = *gid, .sgid_index = gid_index,
-				 .hop_limit = 1 },
-			.port_num = PORT,
-		},
-	};
-	struct ibv_qp_attr rts = {
-		.qp_state = IBV_QPS_RTS, .timeout = 14, .retry_cnt = 7,
-		.rnr_retry = 7, .max_rd_atomic = 16,
-	};
-
-	if (ibv_modify_qp(qp, &init, IBV_QP_STATE | IBV_QP_PKEY_INDEX |
-			  IBV_QP_PORT | IBV_QP_ACCESS_FLAGS) ||
-	    ibv_modify_qp(qp, &rtr, IBV_QP_STATE | IBV_QP_AV |
-			  IBV_QP_PATH_MTU | IBV_QP_DEST_QPN |
-			  IBV_QP_RQ_PSN | IBV_QP_MAX_DEST_RD_ATOMIC |
-			  IBV_QP_MIN_RNR_TIMER) ||
-	    ibv_modify_qp(qp, &rts, IBV_QP_STATE | IBV_QP_TIMEOUT |
-			  IBV_QP_RETRY_CNT | IBV_QP_RNR_RETRY |
-			  IBV_QP_SQ_PSN | IBV_QP_MAX_QP_RD_ATOMIC))
-		die("QP to RTS: %s", strerror(errno));
-}
-
 static void conn_open(void)
 {
-	struct ibv_device **list;
 	struct ibv_port_attr port;
 	union ibv_gid gid;
-	int i, n, gid_index;
+	int i;
 
-	list = ibv_get_device_list(&n);
-	if (!list)
-		die("ibv_get_device_list: %s", strerror(errno));
-	for (i = 0; i < n && !c.ctx; i++)
-		if (!strcmp(ibv_get_device_name(list[i]), DEV_NAME))
-			c.ctx = ibv_open_device(list[i]);
-	ibv_free_device_list(list);
+	c.ctx = loop_open();
 	if (!c.ctx)
-		die("cannot open %s", DEV_NAME);
+		die("cannot open %s", loop_dev);
 	c.pd = ibv_alloc_pd(c.ctx);
 	if (!c.pd)
 		die("ibv_alloc_pd: %s", strerror(errno));
 	if (ibv_query_port(c.ctx, PORT, &port))
 		die("ibv_query_port: %s", strerror(errno));
-	gid_index = find_gid(port.gid_tbl_len, &gid);
-	if (gid_index < 0)
-		die("%s has no RoCE v2 GID %s", DEV_NAME, LOOPBACK_GID);
+	if (loop_find_gid() < 0 || ibv_query_gid(c.ctx, PORT, loop_gid, &gid))
+		die("%s has no RoCE v2 GID of 10.0.2.15", loop_dev);
 	for (i = 0; i < 2; i++) {
 		struct ibv_qp_init_attr attr = {
 			.qp_type = IBV_QPT_RC,
@@ -315,9 +245,11 @@ static void conn_open(void)
 		if (!c.qp[i])
 			die("ibv_create_qp: %s", strerror(errno));
 	}
+	/* the port's MTU, and 16 reads in flight each way */
 	for (i = 0; i < 2; i++)
-		qp_to_rts(c.qp[i], c.qp[!i]->qp_num, &gid, gid_index,
-			  port.active_mtu);
+		if (loop_qp_to_rts(c.qp[i], c.qp[!i]->qp_num, &gid,
+				   port.active_mtu, 16))
+			die("QP to RTS: %s", strerror(errno));
 }
 
 static struct ibv_mr *reg(enum kind kind, void *addr, size_t len)
@@ -414,43 +346,15 @@ static void rdma_run(enum ibv_wr_opcode op, char *laddr, uint32_t lkey,
 }
 
 /*
- * ibv_advise_mr(PREFETCH_WRITE, FLUSH) through the uverbs ioctl: Debian 12's
- * rdma-core has no advise_mr for rxe, the kernel has.
+ * ibv_advise_mr(PREFETCH_WRITE, FLUSH) of @len bytes at @addr, one SGE
+ * of at most 2 GiB at a time.
  */
 static void prefetch_write(struct ibv_mr *mr, void *addr, size_t len)
 {
-	struct ib_uverbs_sge sge = {
+	struct ibv_sge sge = {
 		.addr = (uintptr_t)addr, .length = len, .lkey = mr->lkey,
 	};
-	struct {
-		struct ib_uverbs_ioctl_hdr hdr;
-		struct ib_uverbs_attr attrs[4];
-	} cmd = {
-		.hdr = {
-			.length = sizeof(cmd),
-			.object_id = UVERBS_OBJECT_MR,
-			.method_id = UVERBS_METHOD_ADVISE_MR,
-			.num_attrs = 4,
-			.driver_id = RDMA_DRIVER_RXE,
-		},
-		.attrs = {
-			{ .attr_id = UVERBS_ATTR_ADVISE_MR_PD_HANDLE,
-			  .flags = UVERBS_ATTR_F_MANDATORY,
-			  .data = c.pd->handle },
-			{ .attr_id = UVERBS_ATTR_ADVISE_MR_ADVICE,
-			  .len = sizeof(uint64_t),
-			  .flags = UVERBS_ATTR_F_MANDATORY,
-			  .data = IB_UVERBS_ADVISE_MR_ADVICE_PREFETCH_WRITE },
-			{ .attr_id = UVERBS_ATTR_ADVISE_MR_FLAGS,
-			  .len = sizeof(uint32_t),
-			  .flags = UVERBS_ATTR_F_MANDATORY,
-			  .data = IB_UVERBS_ADVISE_MR_FLAG_FLUSH },
-			{ .attr_id = UVERBS_ATTR_ADVISE_MR_SGE_LIST,
-			  .len = sizeof(sge),
-			  .flags = UVERBS_ATTR_F_MANDATORY,
-			  .data = (uintptr_t)&sge },
-		},
-	};
+	int err;
 
 	/* one SGE's length is 32 bits */
 	if (len > 2 * GiB) {
@@ -463,9 +367,11 @@ static void prefetch_write(struct ibv_mr *mr, void *addr, size_t len)
 		prefetch_write(mr, (char *)addr + GiB, GiB);
 		return;
 	}
-	if (ioctl(c.ctx->cmd_fd, RDMA_VERBS_IOCTL, &cmd))
+	err = advise_mr_ioctl(c.pd, IB_UVERBS_ADVISE_MR_ADVICE_PREFETCH_WRITE,
+			      IB_UVERBS_ADVISE_MR_FLAG_FLUSH, &sge, 1);
+	if (err)
 		die("advise_mr(PREFETCH_WRITE) of %zu bytes: %s", len,
-		    strerror(errno));
+		    strerror(err));
 }
 
 /* Byte @i of page @page of data generation @seed */

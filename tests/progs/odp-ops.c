@@ -179,42 +179,13 @@ static void mr_put(struct ibv_mr *mr)
 		ibv_dereg_mr(mr);
 }
 
-/* The uverbs ADVISE_MR method (rdma-core 44's rxe has no advise_mr op). */
-static int advise(struct ibv_pd *p, uint32_t advice, uint32_t flags,
-		  struct ibv_sge *sge, uint32_t num_sge)
-{
-	struct {
-		struct ib_uverbs_ioctl_hdr hdr;
-		struct ib_uverbs_attr attr[4];
-	} cmd;
-
-	memset(&cmd, 0, sizeof(cmd));
-	cmd.hdr.length = sizeof(cmd);
-	cmd.hdr.object_id = UVERBS_OBJECT_MR;
-	cmd.hdr.method_id = UVERBS_METHOD_ADVISE_MR;
-	cmd.hdr.num_attrs = 4;
-	cmd.hdr.driver_id = RDMA_DRIVER_RXE;
-	cmd.attr[0].attr_id = UVERBS_ATTR_ADVISE_MR_PD_HANDLE;
-	cmd.attr[0].data = p->handle;
-	cmd.attr[1].attr_id = UVERBS_ATTR_ADVISE_MR_ADVICE;
-	cmd.attr[1].len = sizeof(uint64_t);
-	cmd.attr[1].data = advice;
-	cmd.attr[2].attr_id = UVERBS_ATTR_ADVISE_MR_FLAGS;
-	cmd.attr[2].len = sizeof(uint64_t);
-	cmd.attr[2].data = flags;
-	cmd.attr[3].attr_id = UVERBS_ATTR_ADVISE_MR_SGE_LIST;
-	cmd.attr[3].len = num_sge * sizeof(struct ib_uverbs_sge);
-	cmd.attr[3].data = (uintptr_t)sge;
-	return ioctl(p->context->cmd_fd, RDMA_VERBS_IOCTL, &cmd) ? errno : 0;
-}
-
 /* Advice on one range of @mr, through the PD of @mr. */
 static int advise1(uint32_t advice, uint32_t flags, struct ibv_mr *mr,
 		   uint64_t addr, uint32_t len)
 {
 	struct ibv_sge sge = { .addr = addr, .length = len, .lkey = mr->lkey };
 
-	return advise(mr->pd, advice, flags, &sge, 1);
+	return advise_mr_ioctl(mr->pd, advice, flags, &sge, 1);
 }
 
 /* QP pairs: qp[0] requests, qp[1] responds */
@@ -513,6 +484,53 @@ static int cow_join(pid_t pid, int go)
 	return 0;
 }
 
+/* A child of cow_begin(), or none (pid -1). */
+struct cow {
+	pid_t pid;
+	int go;
+};
+
+#define COW_NONE	((struct cow){ .pid = -1, .go = -1 })
+#define PARENT_SEED	70	/* what the parent writes after the fork */
+
+/*
+ * Fork a cow_child() sharing @mem, then write @mem from the parent (and
+ * @want, what @mem must hold), which breaks copy-on-write on the parent's
+ * side: the device must use the parent's new pages from then on, for what
+ * it reads and what it writes.
+ */
+static int cow_begin(struct cow *c, unsigned char *mem, unsigned char *want,
+		     size_t len)
+{
+	c->pid = cow_child(mem, want, len, &c->go);
+	if (c->pid < 0)
+		return -1;
+	fill(mem, len, 0, PARENT_SEED);
+	fill(want, len, 0, PARENT_SEED);
+	return 0;
+}
+
+/* Let the child write its copy: none of it may reach @mem. */
+static int cow_end(struct cow *c, const unsigned char *mem,
+		   const unsigned char *want, size_t len)
+{
+	if (cow_join(c->pid, c->go))
+		return -1;	/* cow_abort() makes sure the child is gone */
+	*c = COW_NONE;
+	return same(mem, want, len, "responder after the child wrote its copy");
+}
+
+/* A case that fails before cow_end(): the child goes too. */
+static void cow_abort(struct cow *c)
+{
+	if (c->pid > 0) {
+		kill(c->pid, SIGKILL);
+		waitpid(c->pid, NULL, 0);
+		close(c->go);
+	}
+	*c = COW_NONE;
+}
+
 struct bufs {
 	unsigned char *loc, *rem, *shadow;	/* shadow: what rem must hold */
 	size_t len;
@@ -619,8 +637,8 @@ static int t_op(enum op op, enum kind k, enum inval inv)
 	};
 	struct qpp p;
 	struct bufs b;
-	pid_t child = -1;
-	int ret = -1, go = -1;
+	struct cow cow = COW_NONE;
+	int ret = -1;
 
 	if (qpp_open(&p, pd, type[op], op == UD_SRQ || op == RC_SRQ,
 		     op == RC_ATOMIC_WRITE) || bufs_alloc(&b, k, NPAGES))
@@ -652,17 +670,13 @@ static int t_op(enum op op, enum kind k, enum inval inv)
 	case FORK:
 		/*
 		 * Both buffers are shared copy-on-write with a child from
-		 * here on.  The parent writes them (every transfer below
-		 * fills its source first): copy-on-write gives it new
-		 * pages, which the device must use from then on, for what
-		 * it reads and what it writes.  A pinned MR keeps its pages:
-		 * the kernel copies pinned pages for the child at fork.
+		 * here on, and the parent writes them (every transfer below
+		 * also fills its source first).  A pinned MR keeps its
+		 * pages: the kernel copies pinned pages for the child at
+		 * fork.
 		 */
-		child = cow_child(b.rem, b.shadow, b.len, &go);
-		if (child < 0)
+		if (cow_begin(&cow, b.rem, b.shadow, b.len))
 			goto out;
-		fill(b.rem, b.len, 0, 70);
-		fill(b.shadow, b.len, 0, 70);
 		break;
 	}
 	/* Pinned MRs keep the old pages: users register again. */
@@ -680,23 +694,13 @@ static int t_op(enum op op, enum kind k, enum inval inv)
 	fill(b.shadow, b.len, 0, 60);
 	if (transfer(&p, &b, op, 4))
 		goto out;
-	if (inv == FORK) {
-		/* The child's writes stay in its copy, and the device works on. */
-		int joined = cow_join(child, go);
-
-		child = -1;
-		if (joined || same(b.rem, b.shadow, b.len,
-				   "responder after the child wrote its copy") ||
-		    transfer(&p, &b, op, 5))
-			goto out;
-	}
+	/* The child's writes stay in its copy, and the device works on. */
+	if (inv == FORK && (cow_end(&cow, b.rem, b.shadow, b.len) ||
+			    transfer(&p, &b, op, 5)))
+		goto out;
 	ret = 0;
 out:
-	if (child > 0) {
-		kill(child, SIGKILL);
-		waitpid(child, NULL, 0);
-		close(go);
-	}
+	cow_abort(&cow);
 	bufs_free(&b);
 	qpp_close(&p);
 	return ret;
@@ -872,11 +876,11 @@ static int t_advise_errors(enum kind k)
 		CHECK(err == EFAULT, "PREFETCH of a pinned MR, flags %u: %s (expected EFAULT)",
 		      fl, strerror(err));
 		sge[0] = (struct ibv_sge){ (uintptr_t)buf, len, mr->lkey ^ 0x80 };
-		err = advise(pd, PREFETCH, fl, sge, 1);
+		err = advise_mr_ioctl(pd, PREFETCH, fl, sge, 1);
 		CHECK(err == EFAULT, "PREFETCH with a bad lkey, flags %u: %s (expected EFAULT)",
 		      fl, strerror(err));
 		sge[0] = (struct ibv_sge){ (uintptr_t)buf, len, mr->lkey };
-		err = advise(pd2, PREFETCH, fl, sge, 1);
+		err = advise_mr_ioctl(pd2, PREFETCH, fl, sge, 1);
 		CHECK(err == EFAULT, "PREFETCH of another PD's MR, flags %u: %s (expected EFAULT)",
 		      fl, strerror(err));
 		/* A range that wraps around the end of the address space. */
@@ -892,7 +896,7 @@ static int t_advise_errors(enum kind k)
 		/* One bad range fails the whole list, before any work. */
 		sge[0] = (struct ibv_sge){ (uintptr_t)buf, len, mr->lkey };
 		sge[1] = (struct ibv_sge){ UINT64_MAX - 100, 4096, mr->lkey };
-		err = advise(pd, PREFETCH, fl, sge, 2);
+		err = advise_mr_ioctl(pd, PREFETCH, fl, sge, 2);
 		CHECK(err == EFAULT, "list with a bad range, flags %u: %s (expected EFAULT)",
 		      fl, strerror(err));
 		err = advise1(7, fl, mr, (uintptr_t)buf, len);
@@ -918,7 +922,7 @@ static int t_advise_errors(enum kind k)
 	/* A whole valid list works. */
 	sge[0] = (struct ibv_sge){ (uintptr_t)buf, pg, mr->lkey };
 	sge[1] = (struct ibv_sge){ (uintptr_t)buf + 2 * pg, 2 * pg, mr->lkey };
-	err = advise(pd, PREFETCH_WRITE, ADV_FLUSH, sge, 2);
+	err = advise_mr_ioctl(pd, PREFETCH_WRITE, ADV_FLUSH, sge, 2);
 	CHECK(!err, "PREFETCH_WRITE of two ranges: %s", strerror(err));
 	mr_put(mr);
 	ibv_dereg_mr(ro);
@@ -1330,8 +1334,8 @@ static int t_flush_inval(enum kind k, enum inval inv)
 				   IBV_ACCESS_REMOTE_READ | ACCESS_FLUSH_GLOBAL,
 	};
 	struct ibv_mr *rmr, *lmr;
-	pid_t child = -1;
-	int ret = -1, go = -1;
+	struct cow cow = COW_NONE;
+	int ret = -1;
 	struct qpp p;
 
 	want = calloc(1, len);
@@ -1370,12 +1374,8 @@ static int t_flush_inval(enum kind k, enum inval inv)
 			goto out;
 		break;
 	case FORK:
-		/* As in t_op(): the parent breaks copy-on-write first. */
-		child = cow_child(rem, want, len, &go);
-		if (child < 0)
+		if (cow_begin(&cow, rem, want, len))
 			goto out;
-		fill(rem, len, 0, 70);
-		fill(want, len, 0, 70);
 		break;
 	default:
 		goto out;
@@ -1383,23 +1383,13 @@ static int t_flush_inval(enum kind k, enum inval inv)
 	if (flush_write_check(&p, loc, lmr->lkey, rem, rmr->rkey, want, len,
 			      2))
 		goto out;
-	if (inv == FORK) {
-		int joined = cow_join(child, go);
-
-		child = -1;
-		if (joined || same(rem, want, len,
-				   "responder after the child wrote its copy") ||
-		    flush_write_check(&p, loc, lmr->lkey, rem, rmr->rkey, want,
-				      len, 3))
-			goto out;
-	}
+	if (inv == FORK && (cow_end(&cow, rem, want, len) ||
+			    flush_write_check(&p, loc, lmr->lkey, rem,
+					      rmr->rkey, want, len, 3)))
+		goto out;
 	ret = 0;
 out:
-	if (child > 0) {
-		kill(child, SIGKILL);
-		waitpid(child, NULL, 0);
-		close(go);
-	}
+	cow_abort(&cow);
 	qpp_close(&p);
 	mr_put(rmr);
 	ibv_dereg_mr(lmr);

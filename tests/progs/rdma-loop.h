@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Loopback QPs on rxe0 (10.0.2.15, RoCE v2): the device, its GID and the
- * INIT/RTR/RTS sequence for RC, UC and UD QPs, used by every test program
- * that talks to itself over rxe (define RDMA_LOOP_SETUP_ONLY to get just
- * these); and the RC QP pairs and verbs helpers the stress and bad-input
- * programs share: one posted work request and its
- * completion status, memory registration of the three kinds (pinned,
- * explicit ODP, implicit ODP), and ibv_advise_mr() through the uverbs ioctl
- * (rdma-core 44's rxe provider has no advise_mr op).
+ * Loopback QPs on rxe0 (10.0.2.15, RoCE v2): the device, its GID, the
+ * INIT/RTR/RTS sequence for RC, UC and UD QPs, and ibv_advise_mr() through
+ * the uverbs ioctl (rdma-core 44's rxe provider has no advise_mr op), used
+ * by every program that talks to itself over rxe (define
+ * RDMA_LOOP_SETUP_ONLY to get just these); and the RC QP pairs and verbs
+ * helpers the stress and bad-input programs share: one posted work request
+ * and its completion status, memory registration of the three kinds
+ * (pinned, explicit ODP, implicit ODP).
  */
 #ifndef RDMA_LOOP_H
 #define RDMA_LOOP_H
@@ -171,6 +171,55 @@ static inline int loop_qp_to_rts(struct ibv_qp *qp, uint32_t dest,
 				     IBV_ACCESS_REMOTE_WRITE |
 				     IBV_ACCESS_REMOTE_READ |
 				     IBV_ACCESS_REMOTE_ATOMIC);
+}
+
+/*
+ * ibv_advise_mr() issued to the kernel directly: UVERBS_METHOD_ADVISE_MR
+ * with the PD handle, the advice, the flags and the SGE list.  Returns 0 or
+ * the errno of the ioctl.
+ */
+static inline int advise_mr_ioctl(struct ibv_pd *pd, uint32_t advice, uint32_t flags,
+			   const struct ibv_sge *sg, uint32_t num_sge)
+{
+	struct {
+		struct ib_uverbs_ioctl_hdr hdr;
+		struct ib_uverbs_attr attrs[4];
+	} cmd;
+	struct ib_uverbs_sge sges[16];
+	uint32_t i;
+
+	if (num_sge > 16)
+		return E2BIG;
+	for (i = 0; i < num_sge; i++) {
+		sges[i].addr = sg[i].addr;
+		sges[i].length = sg[i].length;
+		sges[i].lkey = sg[i].lkey;
+	}
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.hdr.length = sizeof(cmd);
+	cmd.hdr.object_id = UVERBS_OBJECT_MR;
+	cmd.hdr.method_id = UVERBS_METHOD_ADVISE_MR;
+	cmd.hdr.num_attrs = 4;
+	cmd.hdr.driver_id = RDMA_DRIVER_RXE;
+	cmd.attrs[0].attr_id = UVERBS_ATTR_ADVISE_MR_PD_HANDLE;
+	cmd.attrs[0].flags = UVERBS_ATTR_F_MANDATORY;
+	cmd.attrs[0].data = pd->handle;
+	/* A const attribute is always 64 bits wide (UVERBS_ATTR_CONST_IN). */
+	cmd.attrs[1].attr_id = UVERBS_ATTR_ADVISE_MR_ADVICE;
+	cmd.attrs[1].len = sizeof(uint64_t);
+	cmd.attrs[1].flags = UVERBS_ATTR_F_MANDATORY;
+	cmd.attrs[1].data = advice;
+	cmd.attrs[2].attr_id = UVERBS_ATTR_ADVISE_MR_FLAGS;
+	cmd.attrs[2].len = sizeof(uint32_t);
+	cmd.attrs[2].flags = UVERBS_ATTR_F_MANDATORY;
+	cmd.attrs[2].data = flags;
+	cmd.attrs[3].attr_id = UVERBS_ATTR_ADVISE_MR_SGE_LIST;
+	cmd.attrs[3].len = num_sge * sizeof(sges[0]);
+	cmd.attrs[3].flags = UVERBS_ATTR_F_MANDATORY;
+	cmd.attrs[3].data = (uintptr_t)sges;
+	if (ioctl(pd->context->cmd_fd, RDMA_VERBS_IOCTL, &cmd))
+		return errno;
+	return 0;
 }
 
 #ifndef RDMA_LOOP_SETUP_ONLY
@@ -380,55 +429,6 @@ static inline struct ibv_mr *reg_kind(struct ibv_pd *pd, void *addr, size_t len,
 	if (kind == MR_ODP)
 		access |= IBV_ACCESS_ON_DEMAND;
 	return ibv_reg_mr(pd, addr, len, access);
-}
-
-/*
- * ibv_advise_mr() issued to the kernel directly: UVERBS_METHOD_ADVISE_MR
- * with the PD handle, the advice, the flags and the SGE list.  Returns 0 or
- * the errno of the ioctl.
- */
-static inline int advise_mr_ioctl(struct ibv_pd *pd, uint32_t advice, uint32_t flags,
-			   const struct ibv_sge *sg, uint32_t num_sge)
-{
-	struct {
-		struct ib_uverbs_ioctl_hdr hdr;
-		struct ib_uverbs_attr attrs[4];
-	} cmd;
-	struct ib_uverbs_sge sges[16];
-	uint32_t i;
-
-	if (num_sge > 16)
-		return E2BIG;
-	for (i = 0; i < num_sge; i++) {
-		sges[i].addr = sg[i].addr;
-		sges[i].length = sg[i].length;
-		sges[i].lkey = sg[i].lkey;
-	}
-	memset(&cmd, 0, sizeof(cmd));
-	cmd.hdr.length = sizeof(cmd);
-	cmd.hdr.object_id = UVERBS_OBJECT_MR;
-	cmd.hdr.method_id = UVERBS_METHOD_ADVISE_MR;
-	cmd.hdr.num_attrs = 4;
-	cmd.hdr.driver_id = RDMA_DRIVER_RXE;
-	cmd.attrs[0].attr_id = UVERBS_ATTR_ADVISE_MR_PD_HANDLE;
-	cmd.attrs[0].flags = UVERBS_ATTR_F_MANDATORY;
-	cmd.attrs[0].data = pd->handle;
-	/* A const attribute is always 64 bits wide (UVERBS_ATTR_CONST_IN). */
-	cmd.attrs[1].attr_id = UVERBS_ATTR_ADVISE_MR_ADVICE;
-	cmd.attrs[1].len = sizeof(uint64_t);
-	cmd.attrs[1].flags = UVERBS_ATTR_F_MANDATORY;
-	cmd.attrs[1].data = advice;
-	cmd.attrs[2].attr_id = UVERBS_ATTR_ADVISE_MR_FLAGS;
-	cmd.attrs[2].len = sizeof(uint32_t);
-	cmd.attrs[2].flags = UVERBS_ATTR_F_MANDATORY;
-	cmd.attrs[2].data = flags;
-	cmd.attrs[3].attr_id = UVERBS_ATTR_ADVISE_MR_SGE_LIST;
-	cmd.attrs[3].len = num_sge * sizeof(sges[0]);
-	cmd.attrs[3].flags = UVERBS_ATTR_F_MANDATORY;
-	cmd.attrs[3].data = (uintptr_t)sges;
-	if (ioctl(pd->context->cmd_fd, RDMA_VERBS_IOCTL, &cmd))
-		return errno;
-	return 0;
 }
 
 /* Contents that differ from page to page and from byte to byte. */
