@@ -103,8 +103,9 @@ perftest_run() {
 }
 
 # Each transfer moves about 8 MB: about a second at rxe's speed under
-# TCG.  Modes are interleaved within a repetition so that drift in the
-# host's load hits them alike.
+# TCG.  Modes are interleaved within a repetition, in an order that rotates
+# from one repetition to the next, so that drift in the host's load and
+# whatever one run leaves to the next hit them alike.
 if want steady; then
 	say "steady state: perftest write/read/send x 4K/64K/1M x pinned/odp/implicit, $REPS reps"
 	for verb in write read send; do
@@ -113,7 +114,13 @@ if want steady; then
 			r=0
 			while [ $r -lt "$REPS" ]; do
 				line=
-				for mode in pinned odp implicit; do
+				# each mode goes first in a third of the repetitions
+				case $((r % 3)) in
+				0) modes="pinned odp implicit" ;;
+				1) modes="odp implicit pinned" ;;
+				2) modes="implicit pinned odp" ;;
+				esac
+				for mode in $modes; do
 					bw=$(perftest_run $verb $size $iters $mode $r)
 					if [ -z "$bw" ]; then
 						say "ib_${verb}_bw $size $mode failed"
@@ -148,30 +155,6 @@ want fault && prog fault
 want inval && prog inval -s 1G
 want scale && prog scale
 
-# Where the time goes: kernel profiles of the fault and invalidation
-# paths (perf's software clock; TCG has no hardware counters).
-if want profile; then
-	say "profiles: perf record of odp-bench fault, cold and inval"
-	echo -1 > /proc/sys/kernel/perf_event_paranoid 2>/dev/null
-	echo 0 > /proc/sys/kernel/kptr_restrict 2>/dev/null
-	for t in fault cold inval; do
-		case $t in
-		inval) a="-s 256M" ;;
-		cold) a="-s 4M" ;;
-		*) a= ;;
-		esac
-		if perf record -q -e cpu-clock -F 2000 -a -g -o /tmp/perf.$t \
-			"$B" $t -r 1 $a > /dev/null 2> "$OUT/perf-$t.err"; then
-			perf report -q -i /tmp/perf.$t --stdio --no-children \
-				--sort sym --percent-limit 1.5 -g none \
-				> "$OUT/perf-$t.txt" 2>> "$OUT/perf-$t.err"
-			say "perf $t: $(head -3 "$OUT/perf-$t.txt" | tr -s ' ' | tr '\n' ';')"
-		else
-			say "perf record of $t failed: $(tail -2 "$OUT/perf-$t.err")"
-		fi
-	done
-fi
-
 # An implicit-ODP run over 4x the guest's RAM, swapped to zram.
 if want swap; then
 	mem_kb=$(awk '/MemTotal/ { print $2 }' /proc/meminfo)
@@ -190,6 +173,52 @@ if want swap; then
 		emit "swap,intact,implicit,${len},0,0,bool"
 		status=1
 	fi
+fi
+
+# Where the time goes: kernel profiles of the fault and invalidation
+# paths (perf's software clock; TCG has no hardware counters).
+if want profile; then
+	say "profiles: perf record of odp-bench fault, cold and inval, and of ib_write_bw"
+	echo -1 > /proc/sys/kernel/perf_event_paranoid 2>/dev/null
+	echo 0 > /proc/sys/kernel/kptr_restrict 2>/dev/null
+	for t in fault cold inval; do
+		case $t in
+		inval) a="-s 256M" ;;
+		cold) a="-s 4M" ;;
+		*) a= ;;
+		esac
+		if perf record -q -e cpu-clock -F 2000 -a -g -o /tmp/perf.$t \
+			"$B" $t -r 1 $a > /dev/null 2> "$OUT/perf-$t.err"; then
+			perf report -q -i /tmp/perf.$t --stdio --no-children \
+				--sort sym --percent-limit 1.5 -g none \
+				> "$OUT/perf-$t.txt" 2>> "$OUT/perf-$t.err"
+			say "perf $t: $(head -3 "$OUT/perf-$t.txt" | tr -s ' ' | tr '\n' ';')"
+		else
+			say "perf record of $t failed: $(tail -2 "$OUT/perf-$t.err")"
+		fi
+	done
+	# The steady state: ib_write_bw of 1 MiB messages, each MR kind,
+	# the whole guest sampled while it runs.
+	for mode in pinned odp implicit; do
+		perf record -q -e cpu-clock -F 2000 -a -g \
+			-o /tmp/perf.steady-$mode > /dev/null 2>> "$OUT/perf-steady.err" &
+		pp=$!
+		sleep 1
+		csv=$CSV CSV=/tmp/perf-steady.csv
+		perftest_run write 1048576 32 "$mode" 0 > /dev/null
+		CSV=$csv
+		kill -INT $pp
+		wait $pp
+		perf report -q -i /tmp/perf.steady-$mode --stdio --no-children \
+			--sort sym --percent-limit 0.25 -g none \
+			> "$OUT/perf-steady-$mode.txt" 2>> "$OUT/perf-steady.err"
+		say "perf steady $mode: $(head -3 "$OUT/perf-steady-$mode.txt" | tr -s ' ' | tr '\n' ';')"
+	done
+	# and function_graph's timing of the device fault against the CPU's
+	say "profiles: function_graph of odp-bench fault (trace-fault.txt)"
+	sh "$TOP/bench/guest-trace.sh" > /dev/null 2>&1 ||
+		say "function_graph timing failed: $(tail -2 "$OUT/trace-fault.txt")"
+	say "trace: $(sed -n 's/^\(handle_mm_fault\|hmm_mirror_fault\) .*\(p50= *[0-9.]*\).*/\1 \2/p' "$OUT/trace-fault.txt" | tr -s ' ' | tr '\n' ';')"
 fi
 
 cat /sys/kernel/debug/hmm_mirror/* 2>/dev/null | head -40

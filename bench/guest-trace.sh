@@ -83,10 +83,19 @@ breakdown() {
 	}' | sort
 }
 
+# Turning a tracer on or off rewrites the call at the entry of every
+# function.  Under TCG, a vCPU running kernel code while another rewrites it
+# has hit a breakpoint of that rewrite after it was over ("Oops: int3" in
+# cpu_util()): only CPU 0 stays online while the tracer is switched and
+# runs, and the others come back after it.
+others=$(ls -d /sys/devices/system/cpu/cpu[1-9]* 2>/dev/null)
+for c in $others; do echo 0 > $c/online; done
 {
+	echo "(CPUs online while traced: $(cat /sys/devices/system/cpu/online))"
 	trace_fault 4K 2
 	trace_fault 2M 1
 } > "$OUT/trace-fault.txt" 2>&1
-cat "$OUT/trace-fault.txt"
 
 echo nop > $T/current_tracer
+for c in $others; do echo 1 > $c/online; done
+cat "$OUT/trace-fault.txt"

@@ -8,7 +8,9 @@
 #   RESULTS_DIR  where results.md, results.png, results.csv and ratios.csv
 #                go (default: bench/ in the repository)
 # Environment: REPS (default 5), BENCH_ONLY (a subset of the measurements:
-# steady reg cold fault inval scale profile swap), BENCH_TIMEOUT (s).
+# steady reg cold fault inval scale profile swap), BENCH_TIMEOUT (s),
+# BENCH_NOTE (a Markdown file: how the run was taken, where the time goes;
+# it goes into results.md above the table).
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 kernel=${1:?usage: run.sh BZIMAGE OUTDIR [RESULTS_DIR]}
@@ -44,11 +46,11 @@ if [ ! -s "$out/bench.csv" ]; then
 fi
 cp "$build/config-bench" "$out/config-bench" 2>/dev/null
 python3 "$top/bench/report.py" "$out/bench.csv" "$out/guest-env.txt" \
-	"$build/config-bench" "$results" || exit 1
+	"$build/config-bench" "$results" ${BENCH_NOTE:+"$BENCH_NOTE"} || exit 1
 gnuplot -e "datafile='$results/plot.dat'; outfile='$results/results.png'" \
 	"$top/bench/plot.gp" || exit 1
 rm -f "$results/plot.dat"
-for f in "$out"/perf-*.txt; do
+for f in "$out"/perf-*.txt "$out"/trace-fault.txt; do
 	[ -f "$f" ] && cp "$f" "$results/"
 done
 echo "bench: $results/results.md, results.png, results.csv, ratios.csv ($(($(date +%s) - start)) s)"
