@@ -219,6 +219,7 @@ if want profile; then
 	sh "$TOP/bench/guest-trace.sh" > /dev/null 2>&1 ||
 		say "function_graph timing failed: $(tail -2 "$OUT/trace-fault.txt")"
 	say "trace: $(sed -n 's/^\(handle_mm_fault\|hmm_mirror_fault\) .*\(p50= *[0-9.]*\).*/\1 \2/p' "$OUT/trace-fault.txt" | tr -s ' ' | tr '\n' ';')"
+	say "trace: $(grep -E '^(ibv_reg_mr|ib_uverbs_write|ib_uverbs_ioctl) ' "$OUT/trace-reg.txt" | sed 's/ *n=.*p50= */ p50 /; s/ p75.*//' | tr -s ' ' | tr '\n' ';')"
 fi
 
 cat /sys/kernel/debug/hmm_mirror/* 2>/dev/null | head -40

@@ -5,8 +5,10 @@
 # hmm_mirror_fault() (every rxe access to an ODP MR goes through it: a
 # lookup when the pages are mirrored, a fault when not) and exc_page_fault()
 # (the CPU's), outermost calls only, while odp-bench's fault measurement
-# runs over 4 KiB pages, then over 2 MiB THPs.
-# Output: $OUT/trace-fault.txt (quantiles and breakdown, us)
+# runs over 4 KiB pages, then over 2 MiB THPs; then the kernel's part of an
+# implicit registration (ib_uverbs_write()).
+# Output: $OUT/trace-fault.txt, $OUT/trace-reg.txt (quantiles and
+# breakdown, us)
 . "$TOP/tests/lib.sh"
 B=${ODP_BENCH:-$BUILD/bench/odp-bench}
 T=/sys/kernel/tracing
@@ -58,6 +60,29 @@ trace_fault() {
 	breakdown < /tmp/trace.txt
 }
 
+# The kernel's part of an implicit registration and its deregistration:
+# the uverbs entry points (rdma-core's ibv_reg_mr() and ibv_dereg_mr() go
+# through ib_uverbs_ioctl() or ib_uverbs_write()) and what they call, over
+# 200 registrations, against the whole ibv_reg_mr() as the program times
+# it.
+trace_reg() {
+	echo 0 > $T/tracing_on
+	echo nop > $T/current_tracer
+	echo function_graph > $T/current_tracer || fail "no function_graph tracer"
+	echo 'ib_uverbs_ioctl ib_uverbs_write' > $T/set_graph_function
+	echo 5 > $T/max_graph_depth
+	: > $T/trace
+	echo 1 > $T/tracing_on
+	"$B" reg-implicit -r 200 > "$OUT/trace-reg.csv" || echo "odp-bench reg-implicit failed"
+	echo 0 > $T/tracing_on
+	echo "== odp-bench reg-implicit -r 200: ibv_reg_mr() as timed by the program, us"
+	awk -F, '$2 == "reg" { print "ibv_reg_mr", $7 }' "$OUT/trace-reg.csv" | sort -k2,2n |
+		awk '{ v[++n] = $2 } END { if (n) printf "ibv_reg_mr         n=%6d p10=%8.2f p50=%8.2f p90=%8.2f\n", n, v[int(n*0.1)+1], v[int((n+1)/2)], v[int(n*0.9)+1] }'
+	grep -v '^#' $T/trace > /tmp/trace.txt
+	awk -F'|' 'NF >= 2 { b = $2; match(b, /^ */); if (RLENGTH <= 2) print }' /tmp/trace.txt | quantiles
+	breakdown < /tmp/trace.txt
+}
+
 breakdown() {
 	awk -F'|' 'NF >= 2 {
 		d = $1; sub(/^ *[0-9]+\)/, "", d); gsub(/[^0-9.]/, "", d)
@@ -95,7 +120,8 @@ for c in $others; do echo 0 > $c/online; done
 	trace_fault 4K 2
 	trace_fault 2M 1
 } > "$OUT/trace-fault.txt" 2>&1
+trace_reg > "$OUT/trace-reg.txt" 2>&1
 
 echo nop > $T/current_tracer
 for c in $others; do echo 1 > $c/online; done
-cat "$OUT/trace-fault.txt"
+cat "$OUT/trace-fault.txt" "$OUT/trace-reg.txt"

@@ -50,7 +50,7 @@ python3 "$top/bench/report.py" "$out/bench.csv" "$out/guest-env.txt" \
 gnuplot -e "datafile='$results/plot.dat'; outfile='$results/results.png'" \
 	"$top/bench/plot.gp" || exit 1
 rm -f "$results/plot.dat"
-for f in "$out"/perf-*.txt "$out"/trace-fault.txt; do
+for f in "$out"/perf-*.txt "$out"/trace-fault.txt "$out"/trace-reg.txt; do
 	[ -f "$f" ] && cp "$f" "$results/"
 done
 echo "bench: $results/results.md, results.png, results.csv, ratios.csv ($(($(date +%s) - start)) s)"

@@ -8,6 +8,7 @@
  *
  *   reg    time of ibv_reg_mr: 1 MiB, 64 MiB, 1 GiB (pinned, explicit ODP,
  *          implicit) and 64 GiB of MAP_NORESERVE (ODP only)
+ *   reg-implicit  registrations of the implicit MR only (for tracing)
  *   cold   RDMA WRITE passes into a fresh buffer: registration + first
  *          pass, a warm pass, and a pass after MADV_DONTNEED (re-fault)
  *   fault  RDMA WRITE into never-touched memory through the implicit MR, per
@@ -445,6 +446,22 @@ static void test_reg(void)
 	}
 	munmap(big, huge);
 	progress("reg 64G done");
+}
+
+/*
+ * reg-implicit: registrations of the implicit MR and nothing else, for
+ * bench/guest-trace.sh to time in the kernel.
+ */
+static void test_reg_implicit(void)
+{
+	for (int r = 0; r < reps; r++) {
+		uint64_t t0 = now_ns();
+		struct ibv_mr *mr = reg(IMPLICIT, NULL, 0);
+
+		csv("reg", "time", "implicit", "-", r, (now_ns() - t0) / 1e3,
+		    "us");
+		dereg(mr);
+	}
 }
 
 /* cold: first pass, warm pass, re-fault pass */
@@ -903,7 +920,7 @@ int main(int argc, char **argv)
 	int opt;
 
 	if (argc < 2)
-		die("usage: odp-bench reg|cold|fault|inval|scale|swap [-r REPS] [-s BYTES]");
+		die("usage: odp-bench reg|reg-implicit|cold|fault|inval|scale|swap [-r REPS] [-s BYTES]");
 	test = argv[1];
 	optind = 2;
 	while ((opt = getopt(argc, argv, "r:s:")) != -1) {
@@ -918,6 +935,8 @@ int main(int argc, char **argv)
 	conn_open();
 	if (!strcmp(test, "reg"))
 		test_reg();
+	else if (!strcmp(test, "reg-implicit"))
+		test_reg_implicit();
 	else if (!strcmp(test, "cold"))
 		test_cold(size ? size : 8 * MiB);
 	else if (!strcmp(test, "fault"))
