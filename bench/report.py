@@ -220,10 +220,10 @@ out.append("- Config: the bench flavour (tinyconfig + kernel/config/base.config 
            "relevant lines of the .config below")
 out.append(f"- Machine: QEMU TCG (`-accel tcg -cpu max`), {env.get('cpus', '?')} vCPUs, "
            f"MemTotal {env.get('memtotal_kb', '?')} kB, guest CPU "
-           f"\"{env.get('cpu_model', '?')}\"; the host's 2 cores are shared with "
-           "other work, so absolute numbers are noisy: each figure is a ratio "
-           "of two quantities measured in the same boot, interleaved, and "
-           "ratio min/median/max is over the per-repetition ratios")
+           f"\"{env.get('cpu_model', '?')}\"; absolute times under TCG mean "
+           "little, so each figure is a ratio of two quantities measured in "
+           "the same boot, interleaved, and ratio min/median/max is over the "
+           "per-repetition ratios")
 out.append(f"- THP: {env.get('thp', '?')}")
 out.append("")
 if note_file:
