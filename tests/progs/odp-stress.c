@@ -94,6 +94,7 @@ struct lane {
 	uint64_t xfers, exact, disturbed, bytes, retries, recreated;
 	uint64_t connected_seq;	/* seq of the first transfer on these QPs */
 	int last_status;	/* of the transfer before */
+	const char *failed_wc;	/* which completion the last status is */
 };
 
 struct storm {
@@ -203,6 +204,7 @@ static int lane_xfer(struct lane *l, uint64_t *fetched_at)
 	struct ibv_sge rsge;
 	int st;
 
+	l->failed_wc = "requester";
 	switch (l->op) {
 	case OP_WRITE:
 		return post_one(&l->p, IBV_WR_RDMA_WRITE, a, mr->lkey,
@@ -223,6 +225,7 @@ static int lane_xfer(struct lane *l, uint64_t *fetched_at)
 			      0, 0);
 		if (st != IBV_WC_SUCCESS)
 			return st;
+		l->failed_wc = "receive";
 		return wait_wc(l->p.cq[1]);
 	case OP_ATOMIC:
 		/* The word at l->b + 8 * (seq % 16): fetch-add or cmp-swap. */
@@ -346,10 +349,11 @@ static void *lane_run(void *arg)
 
 		if (st != IBV_WC_SUCCESS) {
 			if (!disturbed) {
-				FAIL("lane %d (%s %s) seq %llu: status %s (%s) outside any unmap/protect window; QPs %u/%u used since seq %llu, status before %s",
+				FAIL("lane %d (%s %s) seq %llu: %s status %s (%s) outside any unmap/protect window; QPs %u/%u used since seq %llu, status before %s",
 				     l->id, op_name[l->op],
 				     mr_kind_name[l->kind],
-				     (unsigned long long)l->seq, wc_name(st),
+				     (unsigned long long)l->seq, l->failed_wc,
+				     wc_name(st),
 				     st == -2 ? strerror(errno) : "-",
 				     l->p.qp[0]->qp_num, l->p.qp[1]->qp_num,
 				     (unsigned long long)l->connected_seq,
