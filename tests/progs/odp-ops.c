@@ -1227,74 +1227,108 @@ static int post_flush(struct qpp *p, uint64_t raddr, uint32_t len,
 }
 
 /*
+ * What every FLUSH case sets up: a responder buffer @rem behind an MR with
+ * the flush access right (explicit or pinned over @rem, or a new implicit
+ * MR), a requester buffer @loc, what @rem must hold (@want), and an RC
+ * pair whose responder grants FLUSH.
+ */
+#define FLUSH_MR_ACCESS	(ACCESS_ALL | ACCESS_FLUSH_GLOBAL)
+
+struct flush_bufs {
+	size_t len;
+	unsigned char *rem, *loc, *want;
+	struct ibv_mr *rmr, *lmr;
+	struct qpp p;
+};
+
+/* An RC pair on @p whose responder grants WRITE, READ and FLUSH. */
+static int flush_qpp_open(struct qpp *p)
+{
+	struct ibv_qp_attr qa = {
+		.qp_access_flags = IBV_ACCESS_REMOTE_WRITE |
+				   IBV_ACCESS_REMOTE_READ | ACCESS_FLUSH_GLOBAL,
+	};
+
+	TRY(qpp_open(p, pd, IBV_QPT_RC, false, true));
+	CHECK(!ibv_modify_qp(p->qp[1], &qa, IBV_QP_ACCESS_FLAGS),
+	      "responder QP flush access: %s", strerror(errno));
+	return 0;
+}
+
+static int flush_bufs_open(struct flush_bufs *f, enum kind k)
+{
+	f->len = NPAGES * pg;
+	f->rem = map_anon(f->len);
+	f->loc = map_anon(f->len);
+	f->want = calloc(1, f->len);
+	CHECK(f->rem && f->loc && f->want, "out of memory");
+	f->rmr = k == IMPLICIT ?
+		ibv_reg_mr(pd, NULL, SIZE_MAX,
+			   FLUSH_MR_ACCESS | IBV_ACCESS_ON_DEMAND) :
+		mr_get(k, f->rem, f->len, FLUSH_MR_ACCESS);
+	f->lmr = ibv_reg_mr(pd, f->loc, f->len, ACCESS_ALL);
+	CHECK(f->rmr && f->lmr, "reg_mr with flush access: %s",
+	      strerror(errno));
+	return flush_qpp_open(&f->p);
+}
+
+static void flush_bufs_close(struct flush_bufs *f)
+{
+	qpp_close(&f->p);
+	mr_put(f->rmr);
+	ibv_dereg_mr(f->lmr);
+	munmap(f->rem, f->len);
+	munmap(f->loc, f->len);
+	free(f->want);
+}
+
+/*
  * FLUSH (global visibility) of ranges of an ODP MR: never touched, after a
  * WRITE, after MADV_DONTNEED; refused past the end of an explicit MR and
  * on an MR without the flush access right.
  */
 static int t_flush(enum kind k)
 {
-	const size_t len = NPAGES * pg;
-	unsigned char *rem = map_anon(len), *loc = map_anon(len), *want;
-	const int access = ACCESS_ALL | ACCESS_FLUSH_GLOBAL;
-	struct ibv_qp_attr qa = {
-		.qp_access_flags = IBV_ACCESS_REMOTE_WRITE |
-				   IBV_ACCESS_REMOTE_READ | ACCESS_FLUSH_GLOBAL,
-	};
-	struct ibv_mr *rmr, *lmr, *noflush = NULL;
-	struct qpp p;
+	struct flush_bufs f;
+	struct ibv_mr *noflush;
 	int st;
 
-	want = calloc(1, len);
-	CHECK(rem && loc && want, "out of memory");
-	rmr = k == IMPLICIT ?
-		ibv_reg_mr(pd, NULL, SIZE_MAX, access | IBV_ACCESS_ON_DEMAND) :
-		mr_get(k, rem, len, access);
-	lmr = ibv_reg_mr(pd, loc, len, ACCESS_ALL);
-	CHECK(rmr && lmr, "reg_mr with flush access: %s", strerror(errno));
-	TRY(qpp_open(&p, pd, IBV_QPT_RC, false, true));
-	CHECK(!ibv_modify_qp(p.qp[1], &qa, IBV_QP_ACCESS_FLAGS),
-	      "responder QP flush access: %s", strerror(errno));
-
-	st = post_flush(&p, (uintptr_t)rem + ROFF, XLEN, rmr->rkey);
+	TRY(flush_bufs_open(&f, k));
+	st = post_flush(&f.p, (uintptr_t)f.rem + ROFF, XLEN, f.rmr->rkey);
 	CHECK_WC(IBV_WC_SUCCESS, st);
-	TRY(same(rem, want, len, "never-touched memory after FLUSH"));
-	fill(loc, len, 0, 1);
-	st = rdma(&p, IBV_WR_RDMA_WRITE, loc + LOFF, lmr->lkey, XLEN,
-		  (uintptr_t)rem + ROFF, rmr->rkey);
+	TRY(same(f.rem, f.want, f.len, "never-touched memory after FLUSH"));
+	fill(f.loc, f.len, 0, 1);
+	st = rdma(&f.p, IBV_WR_RDMA_WRITE, f.loc + LOFF, f.lmr->lkey, XLEN,
+		  (uintptr_t)f.rem + ROFF, f.rmr->rkey);
 	CHECK_WC(IBV_WC_SUCCESS, st);
-	st = post_flush(&p, (uintptr_t)rem + ROFF, XLEN, rmr->rkey);
+	st = post_flush(&f.p, (uintptr_t)f.rem + ROFF, XLEN, f.rmr->rkey);
 	CHECK_WC(IBV_WC_SUCCESS, st);
-	memcpy(want + ROFF, loc + LOFF, XLEN);
-	TRY(same(rem, want, len, "responder after WRITE and FLUSH"));
-	CHECK(!madvise(rem, len, MADV_DONTNEED), "madvise");
+	memcpy(f.want + ROFF, f.loc + LOFF, XLEN);
+	TRY(same(f.rem, f.want, f.len, "responder after WRITE and FLUSH"));
+	CHECK(!madvise(f.rem, f.len, MADV_DONTNEED), "madvise");
 	/*
 	 * The CPU sees fresh zero pages now, pinned MR or not: a pinned MR
 	 * keeps the old pages, away from the mapping.
 	 */
-	memset(want, 0, len);
-	st = post_flush(&p, (uintptr_t)rem, len, rmr->rkey);
+	memset(f.want, 0, f.len);
+	st = post_flush(&f.p, (uintptr_t)f.rem, f.len, f.rmr->rkey);
 	CHECK_WC(IBV_WC_SUCCESS, st);
-	TRY(same(rem, want, len, "responder after MADV_DONTNEED and FLUSH"));
+	TRY(same(f.rem, f.want, f.len,
+		 "responder after MADV_DONTNEED and FLUSH"));
 	if (k == EXPLICIT) {
-		st = post_flush(&p, (uintptr_t)rem + pg, len, rmr->rkey);
+		st = post_flush(&f.p, (uintptr_t)f.rem + pg, f.len,
+				f.rmr->rkey);
 		CHECK_WC(IBV_WC_REM_ACCESS_ERR, st);
-		qpp_close(&p);
+		qpp_close(&f.p);
 		/* Without IBV_ACCESS_FLUSH_GLOBAL on the MR: refused. */
-		noflush = mr_get(k, rem, len, ACCESS_ALL);
+		noflush = mr_get(k, f.rem, f.len, ACCESS_ALL);
 		CHECK(noflush, "reg_mr: %s", strerror(errno));
-		TRY(qpp_open(&p, pd, IBV_QPT_RC, false, true));
-		CHECK(!ibv_modify_qp(p.qp[1], &qa, IBV_QP_ACCESS_FLAGS),
-		      "responder QP flush access: %s", strerror(errno));
-		st = post_flush(&p, (uintptr_t)rem, pg, noflush->rkey);
+		TRY(flush_qpp_open(&f.p));
+		st = post_flush(&f.p, (uintptr_t)f.rem, pg, noflush->rkey);
 		CHECK_WC(IBV_WC_REM_ACCESS_ERR, st);
 		ibv_dereg_mr(noflush);
 	}
-	qpp_close(&p);
-	ibv_dereg_mr(rmr);
-	ibv_dereg_mr(lmr);
-	munmap(rem, len);
-	munmap(loc, len);
-	free(want);
+	flush_bufs_close(&f);
 	return 0;
 }
 
@@ -1326,76 +1360,54 @@ static int flush_write_check(struct qpp *p, unsigned char *loc, uint32_t lkey,
 
 static int t_flush_inval(enum kind k, enum inval inv)
 {
-	const size_t len = NPAGES * pg;
-	unsigned char *rem = map_anon(len), *loc = map_anon(len), *want;
-	const int access = ACCESS_ALL | ACCESS_FLUSH_GLOBAL;
-	struct ibv_qp_attr qa = {
-		.qp_access_flags = IBV_ACCESS_REMOTE_WRITE |
-				   IBV_ACCESS_REMOTE_READ | ACCESS_FLUSH_GLOBAL,
-	};
-	struct ibv_mr *rmr, *lmr;
+	struct flush_bufs f;
 	struct cow cow = COW_NONE;
 	int ret = -1;
-	struct qpp p;
 
-	want = calloc(1, len);
-	CHECK(rem && loc && want, "out of memory");
-	rmr = k == IMPLICIT ?
-		ibv_reg_mr(pd, NULL, SIZE_MAX, access | IBV_ACCESS_ON_DEMAND) :
-		mr_get(k, rem, len, access);
-	lmr = ibv_reg_mr(pd, loc, len, ACCESS_ALL);
-	CHECK(rmr && lmr, "reg_mr with flush access: %s", strerror(errno));
-	TRY(qpp_open(&p, pd, IBV_QPT_RC, false, true));
-	CHECK(!ibv_modify_qp(p.qp[1], &qa, IBV_QP_ACCESS_FLAGS),
-	      "responder QP flush access: %s", strerror(errno));
-	if (flush_write_check(&p, loc, lmr->lkey, rem, rmr->rkey, want, len,
-			      1))
+	TRY(flush_bufs_open(&f, k));
+	if (flush_write_check(&f.p, f.loc, f.lmr->lkey, f.rem, f.rmr->rkey,
+			      f.want, f.len, 1))
 		goto out;
 	switch (inv) {
 	case REMAP:
-		if (remap(rem, len))
+		if (remap(f.rem, f.len))
 			goto out;
-		fill(rem, len, 0, 50);
-		fill(want, len, 0, 50);
+		fill(f.rem, f.len, 0, 50);
+		fill(f.want, f.len, 0, 50);
 		/* A pinned MR keeps the old pages: users register again. */
 		if (k == PINNED) {
-			ibv_dereg_mr(rmr);
-			rmr = mr_get(k, rem, len, access);
-			if (!rmr) {
+			ibv_dereg_mr(f.rmr);
+			f.rmr = mr_get(k, f.rem, f.len, FLUSH_MR_ACCESS);
+			if (!f.rmr) {
 				printf("# reg_mr again: %s\n", strerror(errno));
 				goto out;
 			}
 		}
 		break;
 	case MPROTECT:
-		if (mprotect(rem, len, PROT_READ) ||
-		    same(rem, want, len, "responder, read-only") ||
-		    mprotect(rem, len, PROT_READ | PROT_WRITE))
+		if (mprotect(f.rem, f.len, PROT_READ) ||
+		    same(f.rem, f.want, f.len, "responder, read-only") ||
+		    mprotect(f.rem, f.len, PROT_READ | PROT_WRITE))
 			goto out;
 		break;
 	case FORK:
-		if (cow_begin(&cow, rem, want, len))
+		if (cow_begin(&cow, f.rem, f.want, f.len))
 			goto out;
 		break;
 	default:
 		goto out;
 	}
-	if (flush_write_check(&p, loc, lmr->lkey, rem, rmr->rkey, want, len,
-			      2))
+	if (flush_write_check(&f.p, f.loc, f.lmr->lkey, f.rem, f.rmr->rkey,
+			      f.want, f.len, 2))
 		goto out;
-	if (inv == FORK && (cow_end(&cow, rem, want, len) ||
-			    flush_write_check(&p, loc, lmr->lkey, rem,
-					      rmr->rkey, want, len, 3)))
+	if (inv == FORK && (cow_end(&cow, f.rem, f.want, f.len) ||
+			    flush_write_check(&f.p, f.loc, f.lmr->lkey, f.rem,
+					      f.rmr->rkey, f.want, f.len, 3)))
 		goto out;
 	ret = 0;
 out:
 	cow_abort(&cow);
-	qpp_close(&p);
-	mr_put(rmr);
-	ibv_dereg_mr(lmr);
-	munmap(rem, len);
-	munmap(loc, len);
-	free(want);
+	flush_bufs_close(&f);
 	return ret;
 }
 
