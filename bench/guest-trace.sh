@@ -37,27 +37,38 @@ quantiles() {
 	END { flush() }'
 }
 
-trace_fault() {
+# Start function_graph on the calls of the functions $1 and what they call,
+# $2 levels deep, with an empty buffer.
+graph_on() {
 	echo 0 > $T/tracing_on
 	echo nop > $T/current_tracer
 	echo function_graph > $T/current_tracer || fail "no function_graph tracer"
-	# exc_page_fault() cannot be traced (noinstr): the CPU's fault is
-	# handle_mm_fault() called outside hmm_mirror_fault(), i.e. at depth 0.
-	echo 'hmm_mirror_fault handle_mm_fault' > $T/set_graph_function
-	echo 3 > $T/max_graph_depth
+	echo "$1" > $T/set_graph_function
+	echo "$2" > $T/max_graph_depth
 	echo funcgraph-tail > $T/trace_options
 	echo nofuncgraph-irqs > $T/trace_options 2>/dev/null
 	echo 40000 > $T/buffer_size_kb
 	: > $T/trace
 	echo 1 > $T/tracing_on
+}
+
+# What the stopped tracer holds: the quantiles of the outermost calls (no
+# indentation beyond the first level), then what the calls of each spend
+# their time in (mean per outer call).
+graph_report() {
+	grep -v '^#' $T/trace > /tmp/trace.txt
+	awk -F'|' 'NF >= 2 { b = $2; match(b, /^ */); if (RLENGTH <= 2) print }' /tmp/trace.txt | quantiles
+	breakdown < /tmp/trace.txt
+}
+
+trace_fault() {
+	# exc_page_fault() cannot be traced (noinstr): the CPU's fault is
+	# handle_mm_fault() called outside hmm_mirror_fault(), i.e. at depth 0.
+	graph_on 'hmm_mirror_fault handle_mm_fault' 3
 	"$B" fault -s "$1" -r "$2" > "$OUT/trace-fault-$1.csv" || echo "odp-bench fault failed"
 	echo 0 > $T/tracing_on
 	echo "== odp-bench fault -s $1 -r $2: $(grep -c . "$OUT/trace-fault-$1.csv") results"
-	grep -v '^#' $T/trace > /tmp/trace.txt
-	# the outermost calls: no indentation beyond the first level
-	awk -F'|' 'NF >= 2 { b = $2; match(b, /^ */); if (RLENGTH <= 2) print }' /tmp/trace.txt | quantiles
-	# what the calls of each spend their time in (mean per outer call)
-	breakdown < /tmp/trace.txt
+	graph_report
 }
 
 # The kernel's part of an implicit registration and its deregistration:
@@ -66,21 +77,13 @@ trace_fault() {
 # 200 registrations, against the whole ibv_reg_mr() as the program times
 # it.
 trace_reg() {
-	echo 0 > $T/tracing_on
-	echo nop > $T/current_tracer
-	echo function_graph > $T/current_tracer || fail "no function_graph tracer"
-	echo 'ib_uverbs_ioctl ib_uverbs_write' > $T/set_graph_function
-	echo 5 > $T/max_graph_depth
-	: > $T/trace
-	echo 1 > $T/tracing_on
+	graph_on 'ib_uverbs_ioctl ib_uverbs_write' 5
 	"$B" reg-implicit -r 200 > "$OUT/trace-reg.csv" || echo "odp-bench reg-implicit failed"
 	echo 0 > $T/tracing_on
 	echo "== odp-bench reg-implicit -r 200: ibv_reg_mr() as timed by the program, us"
 	awk -F, '$2 == "reg" { print "ibv_reg_mr", $7 }' "$OUT/trace-reg.csv" | sort -k2,2n |
 		awk '{ v[++n] = $2 } END { if (n) printf "ibv_reg_mr         n=%6d p10=%8.2f p50=%8.2f p90=%8.2f\n", n, v[int(n*0.1)+1], v[int((n+1)/2)], v[int(n*0.9)+1] }'
-	grep -v '^#' $T/trace > /tmp/trace.txt
-	awk -F'|' 'NF >= 2 { b = $2; match(b, /^ */); if (RLENGTH <= 2) print }' /tmp/trace.txt | quantiles
-	breakdown < /tmp/trace.txt
+	graph_report
 }
 
 breakdown() {
