@@ -5,7 +5,8 @@
  * that differs from the address, UC and UD transports, SRQs, ATOMIC WRITE,
  * lengths that wrap, a write to a page first faulted read-only, and the
  * lifetime of ODP MRs (deregistration under traffic, QP/PD destroy, process
- * exit and SIGKILL with live MRs).
+ * exit and SIGKILL with live MRs), and RC retransmissions that a completion
+ * overtakes (the completed WQE's buffers are not read again).
  *
  * Every test uses QPs of this process connected to each other over rxe0
  * (RoCE v2 loopback through 10.0.2.15), with data checked byte for byte,
@@ -22,6 +23,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -703,6 +705,190 @@ out:
 	cow_abort(&cow);
 	bufs_free(&b);
 	qpp_close(&p);
+	return ret;
+}
+
+/*
+ * A completed WQE's buffers are the application's again: the device never
+ * reads them after the completion.  With a local ACK timeout of one jiffy
+ * and a responder that faults every page of its buffer in, the requester
+ * retransmits while the responder is still at work on the first
+ * transmission, and the ACK of that one's last packet can complete the WQE
+ * while the requester is part-way through resending it.  Right after each
+ * completion the source buffer goes PROT_NONE and the next transfer comes
+ * from the other one: a requester that read on from the completed WQE would
+ * fail there, move the QP to the error state and flush the next WQE.  Every
+ * transfer must succeed with exact data, and the device must have
+ * retransmitted (completer_retry_err), or the case tested nothing.
+ */
+#define RETX_ROUNDS	150
+#define RETX_PAGES	16		/* per buffer */
+#define RETX_LEN	(12 * pg + 2000) /* 50 packets of the 1024 MTU */
+
+static long long retx_counter(void)
+{
+	usleep(20000);	/* past the hw counters' lifespan (see counters()) */
+	return counter("completer_retry_err");
+}
+
+/*
+ * One completion on @cq, polled without a pause so that the caller acts on
+ * it at once: its status, or -1 after 10 s.
+ */
+static int poll_now(struct ibv_cq *cq, struct ibv_wc *wc)
+{
+	time_t t0 = time(NULL);
+	unsigned long n;
+	int ret;
+
+	for (n = 1;; n++) {
+		ret = ibv_poll_cq(cq, 1, wc);
+		if (ret)
+			return ret < 0 ? -1 : (int)wc->status;
+		if (!(n % 4096) && time(NULL) - t0 > 10)
+			return -1;
+	}
+}
+
+/*
+ * Round @i: SEND or WRITE from the source buffer of the round into @dst,
+ * the source made PROT_NONE as soon as the requester's completion is seen.
+ */
+static int retx_round(struct qpp *p, struct ibv_mr *mr, unsigned char *buf,
+		      size_t blen, unsigned char *dst, bool send, int i)
+{
+	unsigned char *src = buf + LOFF;
+	struct ibv_sge sge = {
+		.addr = (uintptr_t)src, .length = RETX_LEN, .lkey = mr->lkey,
+	};
+	struct ibv_send_wr wr = {
+		.sg_list = &sge, .num_sge = 1, .send_flags = IBV_SEND_SIGNALED,
+		.opcode = send ? IBV_WR_SEND : IBV_WR_RDMA_WRITE,
+		.wr.rdma = { .remote_addr = (uintptr_t)dst, .rkey = mr->rkey },
+	};
+	struct ibv_send_wr *bad;
+	struct ibv_wc wc;
+	size_t j;
+	int st;
+
+	/* PROT_NONE since its last transfer, two rounds ago */
+	CHECK(!mprotect(buf, blen, PROT_READ | PROT_WRITE), "mprotect RW: %s",
+	      strerror(errno));
+	fill(src, RETX_LEN, LOFF, i + 1);
+	if (send)
+		CHECK(!post_recv(p, dst, RETX_LEN, mr->lkey), "post recv: %s",
+		      strerror(errno));
+	CHECK(!ibv_post_send(p->qp[0], &wr, &bad), "post send: %s",
+	      strerror(errno));
+	st = poll_now(p->cq[0], &wc);
+	CHECK(!mprotect(buf, blen, PROT_NONE), "mprotect NONE: %s",
+	      strerror(errno));
+	CHECK(st == IBV_WC_SUCCESS, "round %d: %s completion %s, expected success",
+	      i, send ? "SEND" : "WRITE", st_str(st));
+	if (send) {
+		st = wait_wc(p->cq[1], &wc);
+		CHECK(st == IBV_WC_SUCCESS,
+		      "round %d: receive completion %s, expected success", i,
+		      st_str(st));
+	}
+	/* The source is not readable now: compare with the pattern. */
+	for (j = 0; j < RETX_LEN; j++)
+		CHECK(dst[j] == pat(LOFF + j, i + 1),
+		      "round %d: byte %zu is 0x%02x, expected 0x%02x", i, j,
+		      dst[j], pat(LOFF + j, i + 1));
+	return 0;
+}
+
+/*
+ * Holds the mmap lock for writing, over and over: mprotect() of a populated
+ * region of 4 KiB pages, read-only and back.  The responder's faults wait
+ * for it, longer than the one-jiffy ACK timeout.
+ */
+#define RETX_LOCKER_LEN	(32UL << 20)
+
+static atomic_bool retx_stop;
+
+static void *retx_locker(void *arg)
+{
+	unsigned char *m = arg;
+
+	while (!atomic_load(&retx_stop)) {
+		if (mprotect(m, RETX_LOCKER_LEN, PROT_READ) ||
+		    mprotect(m, RETX_LOCKER_LEN, PROT_READ | PROT_WRITE))
+			break;
+	}
+	return NULL;
+}
+
+static int retx_rounds(struct qpp *p, struct ibv_mr *mr, unsigned char *mem,
+		       size_t blen, bool send)
+{
+	unsigned char *dst = mem + 2 * blen + ROFF;
+	long long retx, retx0 = retx_counter();
+	int i;
+
+	CHECK(retx0 >= 0, "no completer_retry_err counter");
+	for (i = 0; i < RETX_ROUNDS; i++) {
+		/* The responder faults every page of its buffer again. */
+		CHECK(!madvise(mem + 2 * blen, blen, MADV_DONTNEED),
+		      "madvise: %s", strerror(errno));
+		TRY(retx_round(p, mr, mem + (i % 2) * blen, blen, dst, send,
+			       i));
+	}
+	retx = retx_counter() - retx0;
+	printf("# %d %s transfers, %lld retransmissions\n", RETX_ROUNDS,
+	       send ? "SEND" : "WRITE", retx);
+	CHECK(retx > 0, "the requester never retransmitted: nothing tested");
+	return 0;
+}
+
+static int t_retransmit(enum kind k, bool send)
+{
+	size_t blen = RETX_PAGES * pg;
+	unsigned char *mem = map_anon(3 * blen);
+	unsigned char *lmem = NULL;
+	struct ibv_mr *mr = NULL;
+	struct qpp p = { 0 };
+	pthread_t locker;
+	int err, ret = -1;
+
+	if (!mem) {
+		printf("# mmap: %s\n", strerror(errno));
+		return -1;
+	}
+	mr = mr_get(k, mem, 3 * blen, ACCESS_ALL);
+	if (!mr) {
+		printf("# ibv_reg_mr (%s): %s\n", kind_name[k], strerror(errno));
+		goto out;
+	}
+	loop_rc_timeout = 1;
+	ret = qpp_open(&p, pd, IBV_QPT_RC, false, false);
+	loop_rc_timeout = 14;
+	if (ret)
+		goto out;
+	lmem = map_anon(RETX_LOCKER_LEN);
+	if (!lmem || madvise(lmem, RETX_LOCKER_LEN, MADV_NOHUGEPAGE)) {
+		printf("# locker region: %s\n", strerror(errno));
+		ret = -1;
+		goto out;
+	}
+	memset(lmem, 1, RETX_LOCKER_LEN);
+	atomic_store(&retx_stop, false);
+	err = pthread_create(&locker, NULL, retx_locker, lmem);
+	if (err) {
+		printf("# pthread_create: %s\n", strerror(err));
+		ret = -1;
+		goto out;
+	}
+	ret = retx_rounds(&p, mr, mem, blen, send);
+	atomic_store(&retx_stop, true);
+	pthread_join(locker, NULL);
+out:
+	qpp_close(&p);
+	mr_put(mr);
+	munmap(mem, 3 * blen);
+	if (lmem)
+		munmap(lmem, RETX_LOCKER_LEN);
 	return ret;
 }
 
@@ -1702,6 +1888,7 @@ static int k_fn_wrap(int k, int b, int c) { (void)b; (void)c; return t_wrap(k); 
 static int k_fn_dereg(int k, int b, int c) { (void)b; (void)c; return t_dereg_inflight(k); }
 static int k_fn_destroy(int k, int b, int c) { (void)b; (void)c; return t_destroy_live(k); }
 static int k_fn_child(int how, int b, int c) { (void)b; (void)c; return t_child(how); }
+static int k_fn_retx(int k, int send, int c) { (void)c; return t_retransmit(k, send); }
 
 static struct test tests[256];
 static int ntests;
@@ -1767,6 +1954,10 @@ static void build_tests(void)
 	for (k = EXPLICIT; k <= IMPLICIT; k++)
 		add(k_fn_destroy, k, 0, 0, "qp_pd_destroy_live_%s",
 		    kind_name[k]);
+	for (k = EXPLICIT; k <= IMPLICIT; k++)
+		for (s = 0; s <= 1; s++)
+			add(k_fn_retx, k, s, 0, "rc_%s_retransmit_%s",
+			    s ? "send" : "write", kind_name[k]);
 	add(k_fn_child, 0, 0, 0, "close_device_live_odp");
 	add(k_fn_child, 1, 0, 0, "exit_live_odp_in_flight");
 	add(k_fn_child, 2, 0, 0, "sigkill_live_odp_mid_traffic");

@@ -97,6 +97,13 @@ static inline struct ibv_context *loop_open(void)
 }
 
 /*
+ * The local ACK timeout of RC QPs set up by loop_qp_to_rts_access(): 4.096
+ * us << this (14: 67 ms).  A test that wants the requester to retransmit
+ * while the responder is still at work lowers it (1: one jiffy in rxe).
+ */
+static int loop_rc_timeout = 14;
+
+/*
  * Take @qp (RC, UC or UD) through INIT, RTR and RTS, towards QP @dest at
  * @gid on port 1 (the port's own GID: loopback) over GID loop_gid, with
  * @mtu, and for RC @rd_atomic reads and atomics in flight each way.  The QP
@@ -150,7 +157,7 @@ static inline int loop_qp_to_rts_access(struct ibv_qp *qp, uint32_t dest,
 	a.sq_psn = 0;
 	mask = IBV_QP_STATE | IBV_QP_SQ_PSN;
 	if (type == IBV_QPT_RC) {
-		a.timeout = 14;
+		a.timeout = loop_rc_timeout;
 		a.retry_cnt = 7;
 		a.rnr_retry = 7;
 		a.max_rd_atomic = rd_atomic;
