@@ -752,10 +752,12 @@ static int poll_now(struct ibv_cq *cq, struct ibv_wc *wc)
 
 /*
  * Round @i: SEND or WRITE from the source buffer of the round into @dst,
- * the source made PROT_NONE as soon as the requester's completion is seen.
+ * the source made PROT_NONE as soon as the requester's completion is seen;
+ * @want (RETX_LEN bytes) keeps what was sent, to check @dst against.
  */
 static int retx_round(struct qpp *p, struct ibv_mr *mr, unsigned char *buf,
-		      size_t blen, unsigned char *dst, bool send, int i)
+		      size_t blen, unsigned char *dst, unsigned char *want,
+		      bool send, int i)
 {
 	unsigned char *src = buf + LOFF;
 	struct ibv_sge sge = {
@@ -768,13 +770,13 @@ static int retx_round(struct qpp *p, struct ibv_mr *mr, unsigned char *buf,
 	};
 	struct ibv_send_wr *bad;
 	struct ibv_wc wc;
-	size_t j;
 	int st;
 
 	/* PROT_NONE since its last transfer, two rounds ago */
 	CHECK(!mprotect(buf, blen, PROT_READ | PROT_WRITE), "mprotect RW: %s",
 	      strerror(errno));
-	fill(src, RETX_LEN, LOFF, i + 1);
+	fill(want, RETX_LEN, LOFF, i + 1);
+	memcpy(src, want, RETX_LEN);
 	if (send)
 		CHECK(!post_recv(p, dst, RETX_LEN, mr->lkey), "post recv: %s",
 		      strerror(errno));
@@ -791,11 +793,11 @@ static int retx_round(struct qpp *p, struct ibv_mr *mr, unsigned char *buf,
 		      "round %d: receive completion %s, expected success", i,
 		      st_str(st));
 	}
-	/* The source is not readable now: compare with the pattern. */
-	for (j = 0; j < RETX_LEN; j++)
-		CHECK(dst[j] == pat(LOFF + j, i + 1),
-		      "round %d: byte %zu is 0x%02x, expected 0x%02x", i, j,
-		      dst[j], pat(LOFF + j, i + 1));
+	/* The source is not readable now: compare with its copy. */
+	if (same(dst, want, RETX_LEN, "responder buffer")) {
+		printf("# round %d\n", i);
+		return -1;
+	}
 	return 0;
 }
 
@@ -821,7 +823,7 @@ static void *retx_locker(void *arg)
 }
 
 static int retx_rounds(struct qpp *p, struct ibv_mr *mr, unsigned char *mem,
-		       size_t blen, bool send)
+		       size_t blen, unsigned char *want, bool send)
 {
 	unsigned char *dst = mem + 2 * blen + ROFF;
 	long long retx, retx0 = retx_counter();
@@ -832,8 +834,8 @@ static int retx_rounds(struct qpp *p, struct ibv_mr *mr, unsigned char *mem,
 		/* The responder faults every page of its buffer again. */
 		CHECK(!madvise(mem + 2 * blen, blen, MADV_DONTNEED),
 		      "madvise: %s", strerror(errno));
-		TRY(retx_round(p, mr, mem + (i % 2) * blen, blen, dst, send,
-			       i));
+		TRY(retx_round(p, mr, mem + (i % 2) * blen, blen, dst, want,
+			       send, i));
 	}
 	retx = retx_counter() - retx0;
 	printf("# %d %s transfers, %lld retransmissions\n", RETX_ROUNDS,
@@ -846,24 +848,25 @@ static int t_retransmit(enum kind k, bool send)
 {
 	size_t blen = RETX_PAGES * pg;
 	unsigned char *mem = map_anon(3 * blen);
-	unsigned char *lmem = NULL;
+	unsigned char *lmem = NULL, *want = malloc(RETX_LEN);
+	int err, timeout, ret = -1;
 	struct ibv_mr *mr = NULL;
 	struct qpp p = { 0 };
 	pthread_t locker;
-	int err, ret = -1;
 
-	if (!mem) {
-		printf("# mmap: %s\n", strerror(errno));
-		return -1;
+	if (!mem || !want) {
+		printf("# out of memory\n");
+		goto out;
 	}
 	mr = mr_get(k, mem, 3 * blen, ACCESS_ALL);
 	if (!mr) {
 		printf("# ibv_reg_mr (%s): %s\n", kind_name[k], strerror(errno));
 		goto out;
 	}
+	timeout = loop_rc_timeout;
 	loop_rc_timeout = 1;
 	ret = qpp_open(&p, pd, IBV_QPT_RC, false, false);
-	loop_rc_timeout = 14;
+	loop_rc_timeout = timeout;
 	if (ret)
 		goto out;
 	lmem = map_anon(RETX_LOCKER_LEN);
@@ -880,15 +883,17 @@ static int t_retransmit(enum kind k, bool send)
 		ret = -1;
 		goto out;
 	}
-	ret = retx_rounds(&p, mr, mem, blen, send);
+	ret = retx_rounds(&p, mr, mem, blen, want, send);
 	atomic_store(&retx_stop, true);
 	pthread_join(locker, NULL);
 out:
 	qpp_close(&p);
 	mr_put(mr);
-	munmap(mem, 3 * blen);
+	if (mem)
+		munmap(mem, 3 * blen);
 	if (lmem)
 		munmap(lmem, RETX_LOCKER_LEN);
+	free(want);
 	return ret;
 }
 
