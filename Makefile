@@ -14,7 +14,7 @@ KERNEL_BENCH := $(BUILD)/bzImage-bench
 T ?=
 
 .PHONY: help all deps kernel kernel-bench kernel-tree kernel-reset kernel-export \
-	checkpatch userspace install-ibv-odp perftest test stress demo bench clean distclean
+	checkpatch bisect-check userspace install-ibv-odp perftest test stress demo bench clean distclean
 
 help:
 	@echo "make deps           install the Debian packages the project needs"
@@ -24,6 +24,7 @@ help:
 	@echo "make kernel-export  write the commits of that tree back to kernel/mm and kernel/rdma"
 	@echo "make kernel-reset   drop local work in the tree and re-apply the series"
 	@echo "make checkpatch     checkpatch.pl --strict over every patch"
+	@echo "make bisect-check   build every step of the series (bench config, W=1)"
 	@echo "make userspace      build the user-space programs and tests (and ibv-odp)"
 	@echo "make install-ibv-odp  install libibv-odp, its preload shim and ibv-odp (PREFIX=/usr/local)"
 	@echo "make perftest       fetch perftest 25.01 from Debian, patch and build it"
@@ -56,6 +57,10 @@ kernel-bench: kernel-tree
 
 checkpatch: kernel-tree
 	@scripts/checkpatch.sh $(BUILD)
+
+# Each patch of the series builds on its own (run once per change of it).
+bisect-check: kernel-tree
+	@scripts/bisect-check.sh $(BUILD)
 
 userspace: kernel-tree perftest
 	@$(MAKE) -s -C tests/progs BUILD=$(BUILD)

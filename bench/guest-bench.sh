@@ -218,10 +218,9 @@ if want profile; then
 	say "profiles: function_graph of odp-bench fault (trace-fault.txt)"
 	sh "$TOP/bench/guest-trace.sh" > /dev/null 2>&1 ||
 		say "function_graph timing failed: $(tail -2 "$OUT/trace-fault.txt")"
-	say "trace: $(sed -n 's/^\(handle_mm_fault\|hmm_mirror_fault\) .*\(p50= *[0-9.]*\).*/\1 \2/p' "$OUT/trace-fault.txt" | tr -s ' ' | tr '\n' ';')"
+	say "trace: $(sed -n 's/^\(handle_mm_fault\|mmu_mirror_fault\) .*\(p50= *[0-9.]*\).*/\1 \2/p' "$OUT/trace-fault.txt" | tr -s ' ' | tr '\n' ';')"
 	say "trace: $(grep -E '^(ibv_reg_mr|ib_uverbs_write|ib_uverbs_ioctl) ' "$OUT/trace-reg.txt" | sed 's/ *n=.*p50= */ p50 /; s/ p75.*//' | tr -s ' ' | tr '\n' ';')"
 fi
 
-cat /sys/kernel/debug/hmm_mirror/* 2>/dev/null | head -40
 say "done (status $status)"
 exit $status

@@ -2,7 +2,7 @@
 # Runs inside the guest (bench kernel): the kernel's own timing of a device
 # fault against the CPU's page fault, free of the user-space polling and
 # scheduling noise around each work request.  function_graph times
-# hmm_mirror_fault() (every rxe access to an ODP MR goes through it: a
+# mmu_mirror_fault() (every rxe access to an ODP MR goes through it: a
 # lookup when the pages are mirrored, a fault when not) and exc_page_fault()
 # (the CPU's), outermost calls only, while odp-bench's fault measurement
 # runs over 4 KiB pages, then over 2 MiB THPs; then the kernel's part of an
@@ -63,8 +63,8 @@ graph_report() {
 
 trace_fault() {
 	# exc_page_fault() cannot be traced (noinstr): the CPU's fault is
-	# handle_mm_fault() called outside hmm_mirror_fault(), i.e. at depth 0.
-	graph_on 'hmm_mirror_fault handle_mm_fault' 3
+	# handle_mm_fault() called outside mmu_mirror_fault(), i.e. at depth 0.
+	graph_on 'mmu_mirror_fault handle_mm_fault' 3
 	"$B" fault -s "$1" -r "$2" > "$OUT/trace-fault-$1.csv" || echo "odp-bench fault failed"
 	echo 0 > $T/tracing_on
 	echo "== odp-bench fault -s $1 -r $2: $(grep -c . "$OUT/trace-fault-$1.csv") results"

@@ -1,9 +1,10 @@
 #!/bin/bash
 # Write the commits of the kernel tree (build/linux, from the "base" tag to
-# HEAD) back into the series: the commits before the first one whose subject
-# starts with "RDMA/" or "IB/" go to kernel/mm, that one and all after it to
-# kernel/rdma, in order.  The series
-# files and kernel/BASE are rewritten; uncommitted changes are refused.
+# HEAD) back into the three series, in order: the RDMA fixes that come first
+# (subjects starting with "RDMA/" or "IB/", before any other commit) go to
+# kernel/rxe-fixes, the commits from the first other one on to kernel/mm, and
+# the commits from the first RDMA one after those on to kernel/rdma.  The
+# series files and kernel/BASE are rewritten; uncommitted changes are refused.
 #
 # usage: kernel-export.sh BUILD_DIR
 set -euo pipefail
@@ -24,21 +25,29 @@ trap 'rm -rf "$tmp"' EXIT
 git -C "$tree" format-patch -q --no-signature --zero-commit --no-numbered \
 	-o "$tmp" base..HEAD
 
-rm -f "$top"/kernel/mm/[0-9]*.patch "$top"/kernel/rdma/[0-9]*.patch
-printf '# kernel/mm series: applied in this order on linux-source-6.12\n' > "$top/kernel/mm/series"
+dirs="rxe-fixes mm rdma"
+declare -A count
+for dir in $dirs; do
+	mkdir -p "$top/kernel/$dir"
+	rm -f "$top/kernel/$dir"/[0-9]*.patch
+	count[$dir]=0
+done
+printf '# kernel/rxe-fixes series: rxe fixes, applied first on linux-source-6.12\n' > "$top/kernel/rxe-fixes/series"
+printf '# kernel/mm series: applied in this order after kernel/rxe-fixes\n' > "$top/kernel/mm/series"
 printf '# kernel/rdma series: applied in this order after kernel/mm\n' > "$top/kernel/rdma/series"
-nmm=0 nrdma=0
+dir=rxe-fixes
 for p in "$tmp"/*.patch; do
 	[ -f "$p" ] || continue
 	subject=$(sed -n 's/^Subject: \(\[PATCH[^]]*\] \)\{0,1\}//p' "$p" | head -1)
-	# The RDMA series starts at the first RDMA patch; all that follows is
-	# RDMA's too (its documentation, say).
-	case "$subject" in
-	RDMA/* | IB/*) dir=rdma ;;
-	*) if [ "$nrdma" -gt 0 ]; then dir=rdma; else dir=mm; fi ;;
+	# Each series starts at its first patch; all that follows is that
+	# series' too (the RDMA series' documentation, say).
+	case "$dir:$subject" in
+	rxe-fixes:RDMA/* | rxe-fixes:IB/*) ;;
+	rxe-fixes:*) dir=mm ;;
+	mm:RDMA/* | mm:IB/*) dir=rdma ;;
 	esac
-	if [ $dir = rdma ]; then nrdma=$((nrdma + 1)); n=$nrdma; else nmm=$((nmm + 1)); n=$nmm; fi
-	name=$(printf '%04d-%s' "$n" "${p##*/[0-9][0-9][0-9][0-9]-}")
+	count[$dir]=$((count[$dir] + 1))
+	name=$(printf '%04d-%s' "${count[$dir]}" "${p##*/[0-9][0-9][0-9][0-9]-}")
 	cp "$p" "$top/kernel/$dir/$name"
 	echo "$name" >> "$top/kernel/$dir/series"
 done
@@ -47,4 +56,4 @@ echo "linux-source-6.12 $(dpkg-query -W -f='${Version}' linux-source-6.12)" > "$
 # The tree now is what the series describes: record it, so that the next
 # make does not re-apply the series over it.
 "$top/scripts/kernel-tree.sh" "$build" --stamp-only
-echo "kernel-export: $nmm patches in kernel/mm, $nrdma in kernel/rdma"
+echo "kernel-export: ${count[rxe-fixes]} patches in kernel/rxe-fixes, ${count[mm]} in kernel/mm, ${count[rdma]} in kernel/rdma"

@@ -1,8 +1,8 @@
 #!/bin/bash
 # Prepare the kernel tree: Debian's linux-source-6.12 unpacked as a git
 # repository (the tarball as it is, tagged "pristine"; one commit that makes
-# git see new files, tagged "base"), then the series in kernel/mm/ and
-# kernel/rdma/ applied on top as commits.
+# git see new files, tagged "base"), then the series in kernel/rxe-fixes/,
+# kernel/mm/ and kernel/rdma/ applied on top as commits, in that order.
 #
 # usage: kernel-tree.sh BUILD_DIR [--reset | --stamp-only]
 #
@@ -32,7 +32,7 @@ fi
 
 series_files() {
 	local dir s
-	for dir in mm rdma; do
+	for dir in rxe-fixes mm rdma; do
 		s=$top/kernel/$dir/series
 		[ -f "$s" ] || continue
 		{ grep -v -e "^#" -e "^[[:space:]]*$" "$s" || true; } | while read -r p; do

@@ -34,7 +34,8 @@ for sel in "$@"; do
 done
 runs=()
 if [ $# = 0 ] || [ -n "$main" ]; then
-	"$top/tests/vm/run-guest.sh" -k "$kernel" -o "$out/main" -t "${GUEST_TIMEOUT:-2400}" \
+	# A small disk for the cases that need swap (rxe/26).
+	"$top/tests/vm/run-guest.sh" -k "$kernel" -o "$out/main" -s 512M -t "${GUEST_TIMEOUT:-2400}" \
 		${GUEST_APPEND:+-a "$GUEST_APPEND"} -- \
 		"BUILD=$build ${GUEST_ENV:-} sh $top/tests/run-suites.sh $main"
 	runs+=("main=$out/main")

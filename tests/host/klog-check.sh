@@ -11,7 +11,7 @@ clean='[    0.000000] Linux version 6.12.57 (odp@build)
 [    0.913245] KernelAddressSanitizer initialized (generic)
 [    1.024402] Lock dependency validator: Copyright (c) 2006 Red Hat, Inc., Ingo Molnar
 [    1.024888] ... MAX_LOCKDEP_SUBCLASSES:  8
-[   33.132810] # hmm_mirror: pass:6 fail:0 skip:0 total:6
+[   33.132810] # mmu_mirror: pass:6 fail:0 skip:0 total:6
 [   34.001000] rdma_rxe: loaded
 [   35.100000] infiniband rxe0: set active'
 i=0
@@ -26,8 +26,8 @@ while IFS='|' read -r name line; do
 	i=$((i + 1))
 done <<'EOF2'
 warn|WARNING: CPU: 1 PID: 224 at drivers/infiniband/sw/rxe/rxe_verbs.c:1300 rxe_reg_user_mr+0x2a1/0x3c0
-bug|kernel BUG at mm/hmm_mirror.c:120!
-kasan|BUG: KASAN: slab-use-after-free in hmm_mirror_invalidate+0x1c/0x1f0
+bug|kernel BUG at mm/mmu_mirror.c:120!
+kasan|BUG: KASAN: slab-use-after-free in mmu_mirror_invalidate+0x1c/0x1f0
 lockdep-circular|WARNING: possible circular locking dependency detected
 lockdep-inconsistent|WARNING: inconsistent lock state
 atomic-sleep|BUG: sleeping function called from invalid context at kernel/locking/mutex.c:585

@@ -1,6 +1,6 @@
 #!/bin/sh
-# tools/testing/selftests/mm/hmm-mirror-tests of the kernel series: memory
-# read and written through an address-space mirror (/dev/hmm_mirror_test),
+# tools/testing/selftests/mm/mmu-mirror-tests of the kernel series: memory
+# read and written through an address-space mirror (/dev/mmu_mirror_test),
 # checked byte by byte across munmap, mremap, madvise, mprotect, fork/COW,
 # NUMA migration, reclaim, THP, hugetlb, process exit, a sparse 64 GiB
 # implicit mirror, threads racing munmap/remap, and no page pinned.
@@ -9,9 +9,9 @@
 # driver, two NUMA nodes, THP in madvise mode, 2 MiB huge pages, a file to
 # page out): here a skipped test is a failed one.
 . "$TOP/tests/lib.sh"
-bin=$BUILD/progs/hmm-mirror-tests
+bin=$BUILD/progs/mmu-mirror-tests
 [ -x "$bin" ] || fail "$bin not built (make userspace)"
-[ -c /dev/hmm_mirror_test ] || fail "/dev/hmm_mirror_test missing (CONFIG_TEST_HMM_MIRROR)"
+[ -c /dev/mmu_mirror_test ] || fail "/dev/mmu_mirror_test missing (CONFIG_TEST_MMU_MIRROR)"
 out=$(mktemp)
 sh "$TOP/tests/tap2result.sh" "$bin" > "$out"
 rc=$?
