@@ -1245,9 +1245,22 @@ static int t_hugetlb(enum kind k)
 	CHECK(!mr && errno == EINVAL,
 	      "IBV_ACCESS_HUGETLB over normal pages: %s (expected EINVAL)",
 	      mr ? "registered" : strerror(errno));
+	/* Nor can rereg add it to an ODP MR of normal pages. */
+	mr = ibv_reg_mr(pd, loc, xlen, ACCESS_ALL | IBV_ACCESS_ON_DEMAND);
+	CHECK(mr, "explicit ODP: %s", strerror(errno));
+	st = ibv_rereg_mr(mr, IBV_REREG_MR_CHANGE_ACCESS, NULL, NULL, 0,
+			  ACCESS_ALL | IBV_ACCESS_ON_DEMAND | IBV_ACCESS_HUGETLB);
+	CHECK(st && errno == EINVAL,
+	      "rereg adding IBV_ACCESS_HUGETLB over normal pages: %s (expected EINVAL)",
+	      st ? strerror(errno) : "accepted");
+	CHECK(!ibv_dereg_mr(mr), "dereg_mr: %s", strerror(errno));
 	mr = ibv_reg_mr(pd, h, len, ACCESS_ALL | IBV_ACCESS_ON_DEMAND |
 			IBV_ACCESS_HUGETLB);
 	CHECK(mr, "explicit ODP with IBV_ACCESS_HUGETLB: %s", strerror(errno));
+	/* A rereg of its access that keeps IBV_ACCESS_HUGETLB is fine. */
+	st = ibv_rereg_mr(mr, IBV_REREG_MR_CHANGE_ACCESS, NULL, NULL, 0,
+			  ACCESS_ALL | IBV_ACCESS_ON_DEMAND | IBV_ACCESS_HUGETLB);
+	CHECK(!st, "rereg keeping IBV_ACCESS_HUGETLB: %d (%s)", st, strerror(errno));
 	lmr = ibv_reg_mr(pd, loc, xlen + pg, ACCESS_ALL);
 	CHECK(lmr, "reg_mr: %s", strerror(errno));
 	if (qpp_open(&p, pd, IBV_QPT_RC, false, false))
