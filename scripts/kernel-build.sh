@@ -15,18 +15,12 @@ flavour=${2:?usage: kernel-build.sh BUILD_DIR FLAVOUR}
 tree=$build/linux
 out=$build/kbuild-$flavour
 frags="$top/kernel/config/base.config $top/kernel/config/$flavour.config"
-jobs=${JOBS:-$(($(nproc) + 1))}
 
 die() { echo "kernel-build: error: $*" >&2; exit 1; }
 [ -f "$top/kernel/config/$flavour.config" ] || die "no such flavour: $flavour"
 [ -d "$tree" ] || die "$tree missing (make kernel-tree)"
 
-cc=gcc
-if command -v ccache >/dev/null; then
-	cc="ccache gcc"
-	export CCACHE_BASEDIR=$build
-	export CCACHE_SLOPPINESS=time_macros,include_file_mtime,include_file_ctime
-fi
+. "$top/scripts/kbuild-env.sh"
 export KBUILD_BUILD_USER=odp KBUILD_BUILD_HOST=build
 export KBUILD_BUILD_TIMESTAMP="$(git -C "$tree" log -1 --format=%cd)"
 kmake() { make -s -C "$tree" O="$out" ARCH=x86_64 CC="$cc" "$@"; }
