@@ -16,13 +16,7 @@ out=$build/kbuild-bisect
 die() { echo "bisect-check: error: $*" >&2; exit 1; }
 [ -d "$tree/.git" ] || die "no kernel tree at $tree (make kernel-tree)"
 
-cc=gcc
-if command -v ccache >/dev/null; then
-	cc="ccache gcc"
-	export CCACHE_BASEDIR=$build
-	export CCACHE_SLOPPINESS=time_macros,include_file_mtime,include_file_ctime
-fi
-jobs=${JOBS:-$(($(nproc) + 1))}
+. "$top/scripts/kbuild-env.sh"
 kmake() { make -s -C "$wt" O="$out" ARCH=x86_64 CC="$cc" "$@"; }
 
 git -C "$tree" worktree remove --force "$wt" 2>/dev/null
